@@ -1,0 +1,185 @@
+/**
+ * Forwards a same-origin `/api/*` request to the backend and hands the
+ * backend's answer back unchanged: status, headers (every Set-Cookie kept
+ * separate) and a streamed body. The browser never learns the backend's
+ * address, so one image works behind any host, NodePort or Ingress.
+ */
+
+export const DEFAULT_BACKEND_URL = "http://todo-backend:8000";
+
+/** Headers that describe one hop of the connection, not the message (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Statuses whose responses never carry a body; `new Response(body)` rejects one. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** Network failures that mean "nothing answered", as reported by undici in `error.cause.code`. */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);
+
+export interface ProxyOptions {
+  /** Value of BACKEND_URL for this request; `undefined` or empty means the default. */
+  readonly backendUrl: string | undefined;
+  /** Where to report failures the user only sees summarised. @default console.error */
+  readonly log?: (message: string) => void;
+}
+
+/** The one error shape of the whole API: `{ error: { code, message } }`. */
+export function errorResponse(status: number, code: string, message: string): Response {
+  return Response.json({ error: { code, message } }, { status, headers: { "cache-control": "no-store" } });
+}
+
+/**
+ * Parses BACKEND_URL. Returns the base URL, or a message naming the variable,
+ * the value and what is allowed.
+ */
+export function parseBackendUrl(raw: string | undefined): URL | string {
+  const value = raw === undefined || raw.trim() === "" ? DEFAULT_BACKEND_URL : raw.trim();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `BACKEND_URL is "${value}", which is not a URL; expected an http(s) URL such as ${DEFAULT_BACKEND_URL}`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `BACKEND_URL is "${value}", whose scheme "${url.protocol}" is not allowed; expected http: or https:`;
+  }
+  if (url.search !== "" || url.hash !== "") {
+    return `BACKEND_URL is "${value}", which has a query or fragment; expected only scheme, host, port and optional path`;
+  }
+  return url;
+}
+
+/** Joins the backend base (which may carry a path prefix) with the incoming path and query. */
+function upstreamUrl(base: URL, incoming: URL): URL {
+  const prefix = base.pathname.replace(/\/+$/, "");
+  return new URL(`${prefix}${incoming.pathname}${incoming.search}`, base.origin);
+}
+
+function forwardedRequestHeaders(request: Request, incoming: URL): Headers {
+  const headers = new Headers();
+  const connectionListed = listedInConnection(request.headers);
+  for (const [name, value] of request.headers) {
+    if (HOP_BY_HOP.has(name) || connectionListed.has(name)) continue;
+    // fetch() sets Host from the target URL; undici refuses Expect.
+    if (name === "host" || name === "expect") continue;
+    headers.append(name, value);
+  }
+  // fetch() asks for gzip/br by default and decodes the answer itself; identity
+  // keeps bytes unchanged end to end (Next compresses toward the browser).
+  headers.set("accept-encoding", "identity");
+  // Keep what an Ingress or other proxy in front already said; fill in the rest
+  // from this hop, so the backend can derive the public origin for auth.
+  if (!headers.has("x-forwarded-host")) {
+    headers.set("x-forwarded-host", request.headers.get("host") ?? incoming.host);
+  }
+  if (!headers.has("x-forwarded-proto")) {
+    headers.set("x-forwarded-proto", incoming.protocol.replace(/:$/, ""));
+  }
+  return headers;
+}
+
+function listedInConnection(headers: Headers): Set<string> {
+  const connection = headers.get("connection") ?? "";
+  return new Set(
+    connection
+      .split(",")
+      .map((token) => token.trim().toLowerCase())
+      .filter((token) => token !== ""),
+  );
+}
+
+function responseHeaders(upstream: Response): Headers {
+  const headers = new Headers();
+  const connectionListed = listedInConnection(upstream.headers);
+  // fetch() has already decoded any Content-Encoding it was sent despite our
+  // request, so the length and encoding no longer describe the body we pass on.
+  const decoded = upstream.headers.has("content-encoding");
+  for (const [name, value] of upstream.headers) {
+    if (HOP_BY_HOP.has(name) || connectionListed.has(name)) continue;
+    if (decoded && (name === "content-encoding" || name === "content-length")) continue;
+    headers.append(name, value);
+  }
+  return headers;
+}
+
+function failureCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const cause = (error as { cause?: unknown }).cause;
+  if (typeof cause === "object" && cause !== null && "code" in cause) {
+    return String((cause as { code: unknown }).code);
+  }
+  if ("code" in error) return String((error as { code: unknown }).code);
+  return undefined;
+}
+
+/**
+ * Sends `request` to the backend named by `options.backendUrl` and returns its
+ * response. Never throws: an unusable BACKEND_URL is a 500 and an unreachable
+ * backend a 502, both in the API's error shape.
+ */
+export async function proxyToBackend(request: Request, options: ProxyOptions): Promise<Response> {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const base = parseBackendUrl(options.backendUrl);
+  if (typeof base === "string") {
+    log(`[proxy] ${base}`);
+    return errorResponse(500, "BACKEND_URL_INVALID", base);
+  }
+
+  const incoming = new URL(request.url);
+  const target = upstreamUrl(base, incoming);
+  const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+
+  let upstream: Response;
+  try {
+    upstream = await fetch(target, {
+      method: request.method,
+      headers: forwardedRequestHeaders(request, incoming),
+      body: hasBody ? request.body : undefined,
+      // Streams the request body instead of buffering it (required by undici for streams).
+      ...(hasBody ? { duplex: "half" } : {}),
+      // Redirects, such as an OAuth callback's, are for the browser to follow.
+      redirect: "manual",
+      signal: request.signal,
+    } as RequestInit);
+  } catch (error) {
+    if (request.signal.aborted) {
+      // The browser went away; nobody reads this answer.
+      return errorResponse(499, "CLIENT_CLOSED_REQUEST", "The request was cancelled.");
+    }
+    const code = failureCode(error) ?? "UNKNOWN";
+    log(`[proxy] ${request.method} ${target.href} failed: ${code} ${error instanceof Error ? error.message : String(error)}`);
+    const why = UNREACHABLE_CODES.has(code) ? "is not reachable" : "did not answer";
+    return errorResponse(
+      502,
+      "BACKEND_UNAVAILABLE",
+      `The server behind this site ${why} right now (${code}). Please try again in a moment.`,
+    );
+  }
+
+  const body = NULL_BODY_STATUSES.has(upstream.status) || request.method === "HEAD" ? null : upstream.body;
+  return new Response(body, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: responseHeaders(upstream),
+  });
+}
