@@ -142,7 +142,8 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
         </button>
       </div>
 
-      <nav className="conversations" aria-label="Conversations">
+      <nav className="conversations" aria-labelledby="conversations-heading">
+        <h3 id="conversations-heading">Conversations</h3>
         {listError && (
           <p className="error" role="alert">
             {listError}
@@ -220,12 +221,15 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
           id="chat-input"
           ref={inputRef}
           rows={2}
-          placeholder="Message the assistant (Enter to send, Shift+Enter for a new line)"
+          placeholder="Message the assistant…"
           value={draft}
-          aria-describedby={sendError ? "chat-error" : undefined}
+          aria-describedby={sendError ? "chat-keys chat-error" : "chat-keys"}
           onChange={(event) => setDraft(event.target.value)}
           onKeyDown={sendOnEnter}
         />
+        <p id="chat-keys" className="visually-hidden">
+          Enter sends the message; Shift+Enter starts a new line.
+        </p>
         <button type="submit" className="primary" disabled={sending || draft.trim() === ""}>
           {sending ? "Sending…" : "Send"}
         </button>

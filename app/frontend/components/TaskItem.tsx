@@ -24,6 +24,10 @@ function notable(priority: string | null): boolean {
   return priority !== null && priority !== "medium";
 }
 
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
 export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
   const [editing, setEditing] = useState(false);
   const [title, setTitle] = useState(task.title);
@@ -126,14 +130,13 @@ export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
       />
       <div className="task-body">
         <label htmlFor={`${base}-done`} className="task-title">
-          <span className="visually-hidden">{task.completed ? "Completed: " : "Mark as done: "}</span>
           {task.title}
         </label>
         {task.description && <p className="task-description">{task.description}</p>}
         {(notable(task.priority) || task.dueDate) && (
           <p className="task-meta">
             {notable(task.priority) && (
-              <span className={`priority priority-${task.priority}`}>{task.priority} priority</span>
+              <span className={`priority priority-${task.priority}`}>{capitalise(task.priority!)} priority</span>
             )}
             {task.dueDate && <span>Due {formatDate(task.dueDate)}</span>}
           </p>

@@ -90,7 +90,7 @@ export function TaskPanel({ version, onUnauthorised }: TaskPanelProps) {
         <input
           id="new-task-title"
           name="title"
-          placeholder="Add a task, e.g. Call the dentist"
+          placeholder="Add a task…"
           autoComplete="off"
           maxLength={TITLE_MAX}
           value={title}

@@ -1,0 +1,251 @@
+/**
+ * A person in a real headless Chromium, against the production build and the
+ * real backend with its own PostgreSQL: signs up, manages tasks by hand and
+ * by chat, signs out and back in.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+
+import { FRONTEND_DIR, startBackend, startFrontend, type Running } from "./support/processes";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = join(FRONTEND_DIR, "test-artifacts");
+
+let backend: Running;
+let frontend: Running;
+let browser: Browser;
+let profileDir: string;
+
+before(async () => {
+  backend = await startBackend();
+  frontend = await startFrontend({ backendUrl: backend.url });
+  profileDir = await mkdtemp(join(tmpdir(), "todo-frontend-chromium-"));
+  await mkdir(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--user-data-dir=${profileDir}`,
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await frontend?.stop();
+  await backend?.stop();
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+});
+
+let accounts = 0;
+function newAccount() {
+  accounts += 1;
+  return { name: `Test Person ${accounts}`, email: `person${accounts}.${Date.now()}@example.com`, password: "correct horse battery" };
+}
+
+async function openPage(width = 1280, height = 800): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL: frontend.url });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  return page;
+}
+
+async function signUp(page: Page, account: ReturnType<typeof newAccount>): Promise<void> {
+  await page.goto("/sign-up");
+  await page.getByLabel("Name").fill(account.name);
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+  await page.getByRole("heading", { name: "Tasks" }).waitFor();
+}
+
+const taskList = (page: Page) => page.locator(".task-list");
+const taskItem = (page: Page, title: string) => taskList(page).locator("li.task", { hasText: title });
+const doneBox = (page: Page, title: string) => page.getByRole("checkbox", { name: title });
+
+/** Presses Tab until `target` has focus: proves it is reachable by keyboard. */
+async function tabTo(page: Page, target: Locator, limit = 40): Promise<void> {
+  for (let presses = 0; presses < limit; presses += 1) {
+    if (await target.evaluate((element) => element === document.activeElement)) return;
+    await page.keyboard.press("Tab");
+  }
+  assert.fail(`could not reach ${target} with ${limit} presses of Tab`);
+}
+
+describe("a person using the app in a browser", () => {
+  test("signs up, adds tasks by hand and by chat, completes one, signs out and back in and finds them", async () => {
+    const page = await openPage();
+    const account = newAccount();
+
+    await page.goto("/");
+    await page.waitForURL((url) => url.pathname === "/sign-in");
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.waitForURL((url) => url.pathname === "/sign-up");
+    await signUp(page, account);
+    await page.getByText("No tasks yet").waitFor();
+
+    await page.getByLabel("New task").fill("Call the dentist");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await taskItem(page, "Call the dentist").waitFor();
+    assert.equal(await page.getByLabel("New task").inputValue(), "", "the input is cleared once the task is added");
+
+    await page.getByLabel("Message to the assistant").fill("add buy milk");
+    await page.keyboard.press("Enter");
+    const reply = page.locator(".message.assistant").last();
+    await reply.locator(".bubble").waitFor();
+    await reply.getByText("add_task").waitFor();
+    // The chat changed tasks, so the list fetched them again without a reload.
+    await taskItem(page, "buy milk").waitFor();
+    assert.equal(await taskList(page).locator("li.task").count(), 2);
+
+    await doneBox(page, "buy milk").check();
+    await taskItem(page, "buy milk").and(page.locator(".done")).waitFor();
+    assert.equal(await doneBox(page, "buy milk").isChecked(), true);
+    assert.equal(await doneBox(page, "Call the dentist").isChecked(), false);
+
+    await page.getByText("Completed", { exact: true }).click();
+    await taskList(page).locator("li.task", { hasText: "Call the dentist" }).waitFor({ state: "detached" });
+    assert.deepEqual(await taskList(page).locator(".task-title").allInnerTexts(), ["buy milk"]);
+    await page.getByText("Pending", { exact: true }).click();
+    await taskList(page).locator("li.task", { hasText: "buy milk" }).waitFor({ state: "detached" });
+    await taskItem(page, "Call the dentist").waitFor();
+    await page.getByText("All", { exact: true }).click();
+    await taskItem(page, "buy milk").waitFor();
+
+    await page.screenshot({ path: join(ARTIFACTS, "main-screen.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL((url) => url.pathname === "/sign-in");
+    // Signed out for real: the main page sends us back.
+    await page.goto("/");
+    await page.waitForURL((url) => url.pathname === "/sign-in");
+
+    await page.getByLabel("Email").fill(account.email);
+    await page.getByLabel("Password").fill(account.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((url) => url.pathname === "/");
+    await taskItem(page, "Call the dentist").waitFor();
+    await taskItem(page, "buy milk").waitFor();
+    assert.equal(await doneBox(page, "buy milk").isChecked(), true);
+    assert.equal(await doneBox(page, "Call the dentist").isChecked(), false);
+
+    // The conversation is listed and its history comes back.
+    const conversations = page.getByRole("navigation", { name: "Conversations" });
+    await conversations.getByRole("button").first().click();
+    await page.locator(".message.user", { hasText: "add buy milk" }).waitFor();
+    await page.locator(".message.assistant").getByText("add_task").waitFor();
+    await page.context().close();
+  });
+
+  test("edits and deletes tasks, and says so when a filter shows nothing", async () => {
+    const page = await openPage();
+    await signUp(page, newAccount());
+
+    await page.getByLabel("New task").fill("Water the plnts");
+    await page.keyboard.press("Enter");
+    await taskItem(page, "Water the plnts").waitFor();
+
+    await page.getByRole("button", { name: "Edit Water the plnts" }).click();
+    await page.getByLabel("Title").fill("Water the plants");
+    await page.getByLabel("Description").fill("The fern too");
+    await page.getByRole("button", { name: "Save" }).click();
+    await taskItem(page, "Water the plants").getByText("The fern too").waitFor();
+
+    await page.getByText("Completed", { exact: true }).click();
+    await page.getByText("No completed tasks yet.").waitFor();
+    await page.getByText("All", { exact: true }).click();
+
+    await page.getByRole("button", { name: "Delete Water the plants" }).click();
+    await page.getByText("No tasks yet").waitFor();
+    await page.context().close();
+  });
+
+  test("is usable by keyboard alone", async () => {
+    const page = await openPage();
+    await signUp(page, newAccount());
+
+    const input = page.getByLabel("New task");
+    await tabTo(page, input);
+    await page.keyboard.type("Written by keyboard");
+    await page.keyboard.press("Enter");
+    await taskItem(page, "Written by keyboard").waitFor();
+
+    const box = doneBox(page, "Written by keyboard");
+    await tabTo(page, box);
+    await page.keyboard.press("Space");
+    await taskItem(page, "Written by keyboard").and(page.locator(".done")).waitFor();
+
+    await tabTo(page, page.getByLabel("Message to the assistant"));
+    await page.keyboard.type("add feed the cat");
+    await page.keyboard.press("Enter");
+    await taskItem(page, "feed the cat").waitFor();
+    await page.context().close();
+  });
+
+  test("shows failures in plain words and keeps what was typed", async () => {
+    const page = await openPage();
+    const account = newAccount();
+    await signUp(page, account);
+
+    // The network drops the request: nothing typed may be lost.
+    await page.route("**/api/chat", (route) => route.abort("connectionreset"));
+    await page.getByLabel("Message to the assistant").fill("add call mum");
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").filter({ hasText: "Could not reach the site" }).waitFor();
+    assert.equal(await page.getByLabel("Message to the assistant").inputValue(), "add call mum");
+    await page.unroute("**/api/chat");
+
+    await page.route("**/api/tasks", (route) =>
+      route.request().method() === "POST" ? route.abort("connectionreset") : route.fallback(),
+    );
+    await page.getByLabel("New task").fill("Pay the rent");
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").filter({ hasText: "Could not reach the site" }).waitFor();
+    assert.equal(await page.getByLabel("New task").inputValue(), "Pay the rent");
+    await page.unroute("**/api/tasks");
+    // With the network back, the same text goes through.
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await taskItem(page, "Pay the rent").waitFor();
+
+    // A real refusal from the backend, in its own words.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL((url) => url.pathname === "/sign-in");
+    await page.getByLabel("Email").fill(account.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const refusal = page.getByRole("alert");
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /invalid email or password/i);
+    assert.equal(await page.getByLabel("Email").inputValue(), account.email);
+    await page.context().close();
+  });
+
+  test("fits a phone-width screen", async () => {
+    const page = await openPage(390, 844);
+    await signUp(page, newAccount());
+    await page.getByLabel("New task").fill("A task with a rather long title that has to wrap on a narrow phone screen");
+    await page.keyboard.press("Enter");
+    await taskItem(page, "rather long title").waitFor();
+
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+    for (const control of [page.getByLabel("New task"), page.getByLabel("Message to the assistant"), page.getByRole("button", { name: "Sign out" })]) {
+      const box = await control.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${control} is not fully on screen: ${JSON.stringify(box)}`);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, "main-screen-phone.png"), fullPage: true });
+    await page.context().close();
+  });
+});
