@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
 import { chat, messageOf, TASK_CHANGING_TOOLS } from "@/lib/api";
-import type { ChatMessage, ConversationSummary, ToolCall } from "@/lib/types";
+import { MESSAGE_MAX, type ChatMessage, type ConversationSummary, type ToolCall } from "@/lib/types";
 
 import { ToolCallList } from "./ToolCallList";
 
@@ -221,6 +221,7 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
           id="chat-input"
           ref={inputRef}
           rows={2}
+          maxLength={MESSAGE_MAX}
           placeholder="Message the assistant…"
           value={draft}
           aria-describedby={sendError ? "chat-keys chat-error" : "chat-keys"}

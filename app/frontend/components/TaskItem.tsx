@@ -14,9 +14,12 @@ interface TaskItemProps {
   readonly onUnauthorised: (failure: unknown) => boolean;
 }
 
-function formatDate(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleDateString(undefined, { dateStyle: "medium" });
+/** Due dates are calendar days ("2026-11-30"): shown as that day wherever the reader is. */
+function formatDate(day: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return day;
+  const date = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  return date.toLocaleDateString(undefined, { dateStyle: "medium" });
 }
 
 /** Every task has a priority, "medium" unless chosen; only the others say something. */

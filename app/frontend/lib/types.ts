@@ -1,8 +1,9 @@
 /** Shapes of the backend's JSON, as documented in shared/DESIGN.md. */
 
-/** The backend's limits on task text, mirrored so the inputs stop there too. */
+/** The backend's limits on task and chat text, mirrored so the inputs stop there too. */
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 2000;
+export const MESSAGE_MAX = 4000;
 
 export type TaskId = string | number;
 
