@@ -1,0 +1,79 @@
+import { CohereClientV2, CohereError, CohereTimeoutError, type Cohere } from "cohere-ai";
+import type { LlmConfig } from "../config.js";
+import { AgentProviderError, AgentTimeoutError } from "./errors.js";
+import { functionTools, historyMessages, parseToolArguments, stepLimitReply, systemPrompt } from "./prompt.js";
+import type { Agent, AgentInput, AgentOutput } from "./types.js";
+
+/**
+ * Chat through Cohere's v2 Chat API with tool use, with the same loop as the
+ * OpenAI agent: run the requested tools, return their results, repeat until the
+ * model answers in words or the step limit is reached.
+ */
+export class CohereAgent implements Agent {
+  readonly provider = "cohere";
+  private readonly client: CohereClientV2;
+
+  constructor(private readonly llm: LlmConfig) {
+    this.client = new CohereClientV2({
+      token: llm.cohereApiKey,
+      ...(llm.cohereBaseUrl ? { baseUrl: llm.cohereBaseUrl } : {}),
+      timeoutInSeconds: Math.ceil(llm.timeoutMs / 1000),
+      maxRetries: 1,
+    });
+  }
+
+  async respond({ history, message, tools, signal }: AgentInput): Promise<AgentOutput> {
+    const messages: Cohere.ChatMessageV2[] = [
+      { role: "system", content: systemPrompt() },
+      ...historyMessages(history),
+      { role: "user", content: message },
+    ];
+    for (let step = 1; step <= this.llm.maxSteps; step++) {
+      const lastStep = step === this.llm.maxSteps;
+      const response = await this.chat(messages, lastStep, signal);
+      const answer = response.message;
+      const calls = (answer.toolCalls ?? []).filter((call) => call.function?.name);
+      const text = (answer.content ?? [])
+        .map((item) => (item.type === "text" ? item.text : ""))
+        .join("")
+        .trim();
+      if (calls.length === 0 || lastStep) {
+        const reply = text || (calls.length > 0 ? stepLimitReply(this.llm.maxSteps) : "");
+        if (!reply) throw new AgentProviderError(this.provider, "the model returned an empty answer");
+        return { reply, toolCalls: tools.calls };
+      }
+      messages.push({ role: "assistant", toolCalls: calls, toolPlan: answer.toolPlan });
+      for (const call of calls) {
+        const result = await tools.call(call.function!.name!, parseToolArguments(call.function!.arguments));
+        messages.push({ role: "tool", toolCallId: call.id, content: JSON.stringify(result) });
+      }
+    }
+    return { reply: stepLimitReply(this.llm.maxSteps), toolCalls: tools.calls };
+  }
+
+  private async chat(messages: Cohere.ChatMessageV2[], lastStep: boolean, signal: AbortSignal) {
+    try {
+      return await this.client.chat(
+        {
+          model: this.llm.model,
+          messages,
+          tools: functionTools(),
+          // On the last allowed step the model must answer in words.
+          ...(lastStep ? { toolChoice: "NONE" as const } : {}),
+        },
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      if (error instanceof CohereTimeoutError || signal.aborted) {
+        throw new AgentTimeoutError(this.provider, this.llm.timeoutMs);
+      }
+      if (error instanceof CohereError) {
+        const status = error.statusCode ? `HTTP ${error.statusCode}` : "no response";
+        throw new AgentProviderError(this.provider, `${status}: ${error.message}`, { cause: error });
+      }
+      throw new AgentProviderError(this.provider, error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
+    }
+  }
+}

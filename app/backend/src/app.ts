@@ -1,0 +1,125 @@
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import type { Auth } from "./auth/auth.js";
+import type { Agent } from "./agent/types.js";
+import type { Config } from "./config.js";
+import type { DatabaseHandle } from "./db/database.js";
+import { AppError, errorBody } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { authRoutes } from "./routes/auth.js";
+import { chatRoutes } from "./routes/chat.js";
+import { conversationRoutes } from "./routes/conversations.js";
+import { healthRoutes } from "./routes/health.js";
+import { mcpRoutes } from "./routes/mcp.js";
+import { requireUser } from "./routes/require-user.js";
+import { taskRoutes } from "./routes/tasks.js";
+import { ChatService } from "./services/chat.js";
+import { ConversationService } from "./services/conversations.js";
+import type { Readiness } from "./services/readiness.js";
+import { TaskService } from "./services/tasks.js";
+
+/** Request bodies are small JSON documents; anything bigger is refused with 413. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  auth: Auth;
+  agent: Agent;
+  readiness: Readiness;
+}
+
+function toErrorResponse(error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } {
+  if (error instanceof AppError) return { status: error.statusCode, body: error.toBody() };
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return {
+        status: 413,
+        body: errorBody(
+          "payload_too_large",
+          `The request body is larger than the ${BODY_LIMIT_BYTES / 1024} KiB limit`,
+        ),
+      };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return {
+        status: 415,
+        body: errorBody("unsupported_media_type", "Send the body as JSON with Content-Type: application/json"),
+      };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return { status: 400, body: errorBody("invalid_json", "The body is empty but Content-Type says JSON") };
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return { status: 400, body: errorBody("invalid_json", `The body is not valid JSON: ${error.message}`) };
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 400 && error instanceof SyntaxError) {
+    return { status, body: errorBody("invalid_json", `The body is not valid JSON: ${error.message}`) };
+  }
+  if (status >= 400 && status < 500) return { status, body: errorBody("bad_request", error.message) };
+  return { status: 500, body: errorBody("internal_error", "Something went wrong on our side; it has been logged") };
+}
+
+/** One log line per request; Fastify's default two (received + completed) double the log volume. */
+class OneLineRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (error) reply.log.error({ ...line, err: error }, "request errored");
+    else reply.log.info(line, "request");
+  }
+}
+
+/** The HTTP application: every route, the error shape, and per-user rate limits. */
+export async function buildApp(context: AppContext): Promise<FastifyInstance> {
+  const { config, auth, readiness } = context;
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the default one.
+    loggerInstance: context.logger as FastifyBaseLogger,
+    logController: new OneLineRequestLog(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: "x-request-id",
+  });
+
+  const tasks = new TaskService(context.database.db);
+  const conversations = new ConversationService(context.database.db);
+  const chat = new ChatService(context.agent, tasks, conversations, config.llm.timeoutMs, context.logger);
+
+  app.decorateRequest("user", null as never);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, body } = toErrorResponse(error);
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody("not_found", `There is no ${request.method} ${request.url.split("?")[0]}`)),
+  );
+
+  await app.register(rateLimit, { global: false });
+  await app.register(healthRoutes, { readiness });
+  await app.register(authRoutes, { auth, signInPerMinute: config.rateLimits.signInPerMinute });
+  await app.register(async (api) => {
+    api.addHook("onRequest", requireUser(auth));
+    await api.register(taskRoutes, { tasks });
+    await api.register(chatRoutes, { chat, chatPerMinute: config.rateLimits.chatPerMinute });
+    await api.register(conversationRoutes, { conversations });
+  });
+  await app.register(async (mcp) => {
+    mcp.addHook("onRequest", requireUser(auth, { wwwAuthenticate: true }));
+    await mcp.register(mcpRoutes, { tasks });
+  });
+  return app;
+}

@@ -1,0 +1,54 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+export interface DatabaseHandle {
+  pool: pg.Pool;
+  db: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+const DATE_OID = 1082;
+const INT8_OID = 20;
+
+// DATE stays a plain "YYYY-MM-DD" string (pg would turn it into a local-midnight
+// Date and shift it across time zones); bigint counts and ids fit in a JS number here.
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === DATE_OID) return (value: string) => value;
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export interface DatabaseOptions {
+  connectionString: string;
+  max?: number;
+  /** Fail fast when PostgreSQL is unreachable so /ready can answer instead of hanging. */
+  connectionTimeoutMillis?: number;
+  onError?: (error: Error) => void;
+}
+
+export function createDatabase(options: DatabaseOptions): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
+    idleTimeoutMillis: 30000,
+    types,
+  });
+  // An idle client losing its connection (database restart) emits 'error' on the
+  // pool; without a listener that would crash the process instead of recovering.
+  pool.on("error", (error) => options.onError?.(error));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed: Promise<void> | undefined;
+  return {
+    pool,
+    db,
+    close() {
+      // Kysely's destroy() ends the pool it was given.
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+}

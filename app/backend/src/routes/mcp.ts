@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { errorBody } from "../errors.js";
+import { createMcpServer } from "../mcp/server.js";
+import type { TaskService } from "../services/tasks.js";
+
+/** POST /mcp: MCP over Streamable HTTP, stateless (no session id), JSON responses. */
+export async function mcpRoutes(app: FastifyInstance, { tasks }: { tasks: TaskService }): Promise<void> {
+  app.post("/mcp", async (request, reply) => {
+    const server = createMcpServer(tasks, request.user.id);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    // The transport writes the response itself.
+    reply.hijack();
+    reply.raw.on("close", () => {
+      void transport.close();
+      void server.close();
+    });
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(request.raw, reply.raw, request.body);
+    } catch (error) {
+      request.log.error({ err: error }, "MCP request failed");
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { "content-type": "application/json" });
+        reply.raw.end(JSON.stringify(errorBody("internal_error", "The MCP request failed")));
+      }
+    }
+  });
+
+  // Stateless: there is no stream to open (GET) and no session to end (DELETE).
+  const notAllowed = async (_request: unknown, reply: FastifyReply) =>
+    reply
+      .status(405)
+      .header("allow", "POST")
+      .send(errorBody("method_not_allowed", "This MCP endpoint is stateless: use POST /mcp"));
+  app.get("/mcp", notAllowed);
+  app.delete("/mcp", notAllowed);
+}

@@ -1,0 +1,31 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { fromNodeHeaders } from "better-auth/node";
+import { sessionUser, type Auth, type AuthenticatedUser } from "../auth/auth.js";
+import { errorBody } from "../errors.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by requireUser on every protected route. */
+    user: AuthenticatedUser;
+  }
+}
+
+/**
+ * An onRequest hook that admits only requests carrying a valid session (cookie
+ * or `Authorization: Bearer <token>`), before any body is read.
+ */
+export function requireUser(auth: Auth, options: { wwwAuthenticate?: boolean } = {}) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const user = await sessionUser(auth, fromNodeHeaders(request.headers));
+    if (user) {
+      request.user = user;
+      return;
+    }
+    if (options.wwwAuthenticate) reply.header("www-authenticate", 'Bearer realm="todo-backend"');
+    return reply
+      .status(401)
+      .send(
+        errorBody("unauthorized", "Sign in first: send the session cookie or an Authorization: Bearer <token> header"),
+      );
+  };
+}
