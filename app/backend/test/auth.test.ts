@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { before, describe, it } from "node:test";
+import { assertError, cookieHeader, request, signUp } from "./support/client.js";
+import { startTestPostgres, type TestPostgres } from "./support/postgres.js";
+import { startTestServer } from "./support/server.js";
+
+let postgres: TestPostgres;
+let databaseUrl: string;
+let url: string;
+
+before(async () => {
+  postgres = await startTestPostgres();
+  databaseUrl = await postgres.freshDatabase();
+  url = (await startTestServer(databaseUrl, { SIGN_IN_RATE_LIMIT: "3" })).url;
+});
+
+const PASSWORD = "correct horse battery";
+
+describe("sign-up, sign-in, session and sign-out", () => {
+  it("signs up with e-mail and password and is signed in at once (cookie and bearer token)", async () => {
+    const email = `new-${randomUUID()}@example.com`;
+    const response = await request(url, "POST", "/api/auth/sign-up/email", {
+      body: { email, password: PASSWORD, name: "New User" },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.user.email, email);
+    assert.match(cookieHeader(response.headers), /better-auth\.session_token=/);
+    const cookie = response.headers.getSetCookie().join("\n");
+    assert.match(cookie, /HttpOnly/i);
+    assert.match(cookie, /SameSite=Lax/i);
+    assert.ok(response.headers.get("set-auth-token"));
+  });
+
+  it("refuses a second account with the same e-mail and a too-short password, in both shapes", async () => {
+    const { email } = await signUp(url);
+    const duplicate = await request(url, "POST", "/api/auth/sign-up/email", {
+      body: { email, password: PASSWORD, name: "Again" },
+    });
+    assert.ok(duplicate.status === 422 || duplicate.status === 400, `status ${duplicate.status}`);
+    assert.equal(typeof duplicate.body.error.code, "string");
+    assert.equal(duplicate.body.error.message, duplicate.body.message, "Better Auth's own fields stay for its client");
+    const short = await request(url, "POST", "/api/auth/sign-up/email", {
+      body: { email: `short-${randomUUID()}@example.com`, password: "short", name: "Short" },
+    });
+    assert.equal(short.status, 400);
+    assert.match(short.body.error.message, /password/i);
+  });
+
+  it("signs in with the right password and rejects a wrong one with 401", async () => {
+    const { email } = await signUp(url);
+    const ok = await request(url, "POST", "/api/auth/sign-in/email", { body: { email, password: PASSWORD } });
+    assert.equal(ok.status, 200);
+    const token = ok.headers.get("set-auth-token");
+    assert.ok(token);
+    const wrong = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email, password: "wrong password" },
+    });
+    assertError(wrong, 401, "invalid_email_or_password");
+  });
+
+  it("get-session returns the user for a cookie and for a bearer token, and null without", async () => {
+    const session = await signUp(url);
+    const byCookie = await request(url, "GET", "/api/auth/get-session", { cookie: session.cookie });
+    assert.equal(byCookie.body.user.id, session.userId);
+    const byToken = await request(url, "GET", "/api/auth/get-session", { token: session.token });
+    assert.equal(byToken.body.user.id, session.userId);
+    const anonymous = await request(url, "GET", "/api/auth/get-session");
+    assert.equal(anonymous.status, 200);
+    assert.equal(anonymous.body, null);
+  });
+
+  it("sign-out ends the session: the same token and cookie are refused afterwards", async () => {
+    const session = await signUp(url);
+    assert.equal((await request(url, "GET", "/api/tasks", { token: session.token })).status, 200);
+    const out = await request(url, "POST", "/api/auth/sign-out", { cookie: session.cookie, body: {} });
+    assert.equal(out.status, 200);
+    assertError(await request(url, "GET", "/api/tasks", { token: session.token }), 401, "unauthorized");
+    assertError(await request(url, "GET", "/api/tasks", { cookie: session.cookie }), 401, "unauthorized");
+  });
+});
+
+describe("sign-in rate limit (per e-mail address)", () => {
+  it("answers 429 in the shared shape after too many attempts for one address, without blocking others", async () => {
+    const { email } = await signUp(url);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const response = await request(url, "POST", "/api/auth/sign-in/email", {
+        body: { email, password: "nope nope" },
+      });
+      assert.equal(response.status, 401, `attempt ${attempt} is judged on the password`);
+    }
+    const limited = await request(url, "POST", "/api/auth/sign-in/email", { body: { email, password: PASSWORD } });
+    assertError(limited, 429, "rate_limited", /at most 3 per minute/);
+    assert.ok(limited.headers.get("retry-after"));
+    // Same address in other letter case counts as the same account.
+    const upper = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email: email.toUpperCase(), password: PASSWORD },
+    });
+    assertError(upper, 429, "rate_limited");
+    const other = await signUp(url);
+    const fine = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email: other.email, password: PASSWORD },
+    });
+    assert.equal(fine.status, 200, "another account is not affected");
+  });
+});
+
+/** A state-changing auth request from a browser: it carries the session cookie and its page's Origin. */
+async function signOutFrom(baseUrl: string, headers: Record<string, string>, signUpOrigin = baseUrl) {
+  const session = await signUp(baseUrl, { headers: { origin: signUpOrigin } });
+  return request(baseUrl, "POST", "/api/auth/sign-out", { cookie: session.cookie, body: {}, headers });
+}
+
+describe("public origin when BETTER_AUTH_URL is unset (derived per request)", () => {
+  it("trusts the origin the frontend proxy reports in X-Forwarded-Host/Proto", async () => {
+    const response = await signOutFrom(url, {
+      origin: "http://192.168.49.2:30080",
+      "x-forwarded-host": "192.168.49.2:30080",
+      "x-forwarded-proto": "http",
+    });
+    assert.equal(response.status, 200);
+  });
+
+  it("works for several public origins on the same server (NodePort, Ingress over https)", async () => {
+    const viaIngress = await signOutFrom(url, {
+      origin: "https://todo.local",
+      "x-forwarded-host": "todo.local",
+      "x-forwarded-proto": "https",
+    });
+    assert.equal(viaIngress.status, 200);
+    const viaLocalhost = await signOutFrom(url, {
+      origin: "http://localhost:3000",
+      "x-forwarded-host": "localhost:3000",
+      "x-forwarded-proto": "http",
+    });
+    assert.equal(viaLocalhost.status, 200);
+  });
+
+  it("falls back to the Host header when no proxy headers are present", async () => {
+    const response = await signOutFrom(url, { origin: url });
+    assert.equal(response.status, 200);
+  });
+
+  it("refuses a cross-site request whose Origin differs from the derived origin", async () => {
+    const response = await signOutFrom(url, {
+      origin: "https://evil.example",
+      "x-forwarded-host": "todo.local",
+      "x-forwarded-proto": "https",
+    });
+    assertError(response, 403, "invalid_origin");
+    const noProxy = await signOutFrom(url, { origin: "https://evil.example" });
+    assertError(noProxy, 403, "invalid_origin");
+  });
+});
+
+describe("public origin when BETTER_AUTH_URL is set (strict)", () => {
+  let strictUrl: string;
+  before(async () => {
+    strictUrl = (await startTestServer(databaseUrl, { BETTER_AUTH_URL: "https://todo.example.com" })).url;
+  });
+
+  it("accepts requests from the configured origin whatever the forwarded headers say", async () => {
+    const response = await signOutFrom(strictUrl, { origin: "https://todo.example.com" }, "https://todo.example.com");
+    assert.equal(response.status, 200);
+  });
+
+  it("refuses other origins even when the forwarded headers match them", async () => {
+    const forwarded = {
+      origin: "http://192.168.49.2:30080",
+      "x-forwarded-host": "192.168.49.2:30080",
+      "x-forwarded-proto": "http",
+    };
+    assertError(await signOutFrom(strictUrl, forwarded, "https://todo.example.com"), 403, "invalid_origin");
+    assertError(await signOutFrom(strictUrl, { origin: strictUrl }, "https://todo.example.com"), 403, "invalid_origin");
+    const signUpFromHost = await request(strictUrl, "POST", "/api/auth/sign-up/email", {
+      body: { email: `host-${randomUUID()}@example.com`, password: PASSWORD, name: "H" },
+    });
+    assertError(signUpFromHost, 403, "invalid_origin");
+  });
+
+  it("marks the session cookie Secure for an https origin", async () => {
+    const response = await request(strictUrl, "POST", "/api/auth/sign-up/email", {
+      headers: { origin: "https://todo.example.com" },
+      body: { email: `secure-${randomUUID()}@example.com`, password: PASSWORD, name: "S" },
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.getSetCookie().join("\n"), /__Secure-better-auth\.session_token=.*Secure/);
+  });
+});

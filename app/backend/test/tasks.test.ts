@@ -1,0 +1,300 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { assertError, request, signUp, type Session } from "./support/client.js";
+import { startTestPostgres } from "./support/postgres.js";
+import { startTestServer } from "./support/server.js";
+
+let url: string;
+let alice: Session;
+let bob: Session;
+
+before(async () => {
+  const postgres = await startTestPostgres();
+  const server = await startTestServer(await postgres.freshDatabase());
+  url = server.url;
+  alice = await signUp(url);
+  bob = await signUp(url);
+});
+
+async function createTask(session: Session, body: Record<string, unknown>) {
+  const response = await request(url, "POST", "/api/tasks", { token: session.token, body });
+  assert.equal(response.status, 201, JSON.stringify(response.body));
+  return response.body;
+}
+
+describe("tasks API", () => {
+  it("creates a task with defaults and returns it with every field", async () => {
+    const task = await createTask(alice, { title: "  Buy milk  " });
+    assert.equal(typeof task.id, "number");
+    assert.equal(task.title, "Buy milk", "titles are trimmed");
+    assert.equal(task.description, null);
+    assert.equal(task.completed, false);
+    assert.equal(task.priority, "medium");
+    assert.equal(task.dueDate, null);
+    assert.ok(!Number.isNaN(Date.parse(task.createdAt)));
+    assert.ok(!Number.isNaN(Date.parse(task.updatedAt)));
+  });
+
+  it("stores description, priority and due date as given", async () => {
+    const task = await createTask(alice, {
+      title: "File taxes",
+      description: "Receipts are in the blue folder",
+      priority: "high",
+      dueDate: "2031-04-30",
+    });
+    const read = await request(url, "GET", `/api/tasks/${task.id}`, { token: alice.token });
+    assert.equal(read.status, 200);
+    assert.deepEqual(
+      { description: read.body.description, priority: read.body.priority, dueDate: read.body.dueDate },
+      { description: "Receipts are in the blue folder", priority: "high", dueDate: "2031-04-30" },
+    );
+  });
+
+  it("accepts the session cookie as well as the bearer token", async () => {
+    const response = await request(url, "GET", "/api/tasks", { cookie: alice.cookie });
+    assert.equal(response.status, 200);
+    assert.ok(response.body.tasks.length >= 1);
+  });
+
+  it("updates fields partially, completes a task and bumps updatedAt", async () => {
+    const task = await createTask(alice, { title: "Walk the dog", description: "Long walk" });
+    const renamed = await request(url, "PATCH", `/api/tasks/${task.id}`, {
+      token: alice.token,
+      body: { title: "Walk the dog twice" },
+    });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.title, "Walk the dog twice");
+    assert.equal(renamed.body.description, "Long walk", "fields not sent stay unchanged");
+    const done = await request(url, "PATCH", `/api/tasks/${task.id}`, {
+      token: alice.token,
+      body: { completed: true },
+    });
+    assert.equal(done.body.completed, true);
+    assert.ok(Date.parse(done.body.updatedAt) >= Date.parse(task.updatedAt));
+    const cleared = await request(url, "PATCH", `/api/tasks/${task.id}`, {
+      token: alice.token,
+      body: { description: null, dueDate: null },
+    });
+    assert.equal(cleared.body.description, null);
+  });
+
+  it("deletes a task with 204, after which it is gone", async () => {
+    const task = await createTask(alice, { title: "Temporary" });
+    const deleted = await request(url, "DELETE", `/api/tasks/${task.id}`, { token: alice.token });
+    assert.equal(deleted.status, 204);
+    assert.equal(deleted.body, "");
+    assertError(await request(url, "GET", `/api/tasks/${task.id}`, { token: alice.token }), 404, "not_found");
+    assertError(await request(url, "DELETE", `/api/tasks/${task.id}`, { token: alice.token }), 404, "not_found");
+  });
+
+  it("filters by status and reports the total", async () => {
+    const user = await signUp(url);
+    const a = await createTask(user, { title: "A" });
+    await createTask(user, { title: "B" });
+    await createTask(user, { title: "C" });
+    await request(url, "PATCH", `/api/tasks/${a.id}`, { token: user.token, body: { completed: true } });
+
+    const all = await request(url, "GET", "/api/tasks?status=all", { token: user.token });
+    assert.deepEqual(
+      all.body.tasks.map((t: any) => t.title),
+      ["A", "B", "C"],
+    );
+    assert.equal(all.body.total, 3);
+    const pending = await request(url, "GET", "/api/tasks?status=pending", { token: user.token });
+    assert.deepEqual(
+      pending.body.tasks.map((t: any) => t.title),
+      ["B", "C"],
+    );
+    assert.equal(pending.body.total, 2);
+    const completed = await request(url, "GET", "/api/tasks?status=completed", { token: user.token });
+    assert.deepEqual(
+      completed.body.tasks.map((t: any) => t.title),
+      ["A"],
+    );
+    const defaulted = await request(url, "GET", "/api/tasks", { token: user.token });
+    assert.equal(defaulted.body.total, 3, "status defaults to all");
+  });
+
+  it("paginates with limit and offset while total counts every match", async () => {
+    const user = await signUp(url);
+    for (let i = 1; i <= 7; i++) await createTask(user, { title: `Task ${i}` });
+    const page = await request(url, "GET", "/api/tasks?limit=3&offset=3", { token: user.token });
+    assert.deepEqual(
+      page.body.tasks.map((t: any) => t.title),
+      ["Task 4", "Task 5", "Task 6"],
+    );
+    assert.equal(page.body.total, 7);
+    const beyond = await request(url, "GET", "/api/tasks?limit=3&offset=50", { token: user.token });
+    assert.deepEqual(beyond.body, { tasks: [], total: 7 });
+  });
+});
+
+describe("user isolation", () => {
+  it("never lists another user's tasks", async () => {
+    const mine = await createTask(bob, { title: "Bob's secret" });
+    const list = await request(url, "GET", "/api/tasks", { token: alice.token });
+    assert.ok(!list.body.tasks.some((t: any) => t.id === mine.id));
+  });
+
+  it("answers 404 (not 403) for another user's task on read, update and delete, and changes nothing", async () => {
+    const bobs = await createTask(bob, { title: "Bob only" });
+    assertError(await request(url, "GET", `/api/tasks/${bobs.id}`, { token: alice.token }), 404, "not_found");
+    assertError(
+      await request(url, "PATCH", `/api/tasks/${bobs.id}`, { token: alice.token, body: { completed: true } }),
+      404,
+      "not_found",
+    );
+    assertError(await request(url, "DELETE", `/api/tasks/${bobs.id}`, { token: alice.token }), 404, "not_found");
+    const still = await request(url, "GET", `/api/tasks/${bobs.id}`, { token: bob.token });
+    assert.equal(still.status, 200);
+    assert.equal(still.body.completed, false);
+  });
+});
+
+describe("authentication of the tasks API", () => {
+  it("rejects requests without credentials with 401 and the error shape", async () => {
+    assertError(await request(url, "GET", "/api/tasks"), 401, "unauthorized", /Sign in/);
+    assertError(await request(url, "POST", "/api/tasks", { body: { title: "x" } }), 401, "unauthorized");
+  });
+
+  it("rejects an invalid or forged bearer token", async () => {
+    assertError(await request(url, "GET", "/api/tasks", { token: "not-a-token" }), 401, "unauthorized");
+    const [id] = alice.token.split(".");
+    assertError(await request(url, "GET", "/api/tasks", { token: `${id}.forgedsignature` }), 401, "unauthorized");
+  });
+});
+
+describe("request validation", () => {
+  const cases: { name: string; body: unknown; message: RegExp }[] = [
+    { name: "a blank title", body: { title: "   " }, message: /body\.title: must not be blank/ },
+    { name: "a missing title", body: { description: "x" }, message: /body\.title/ },
+    {
+      name: "an oversized title",
+      body: { title: "x".repeat(201) },
+      message: /body\.title: must be at most 200 characters/,
+    },
+    {
+      name: "an oversized description",
+      body: { title: "ok", description: "y".repeat(2001) },
+      message: /body\.description: must be at most 2000/,
+    },
+    { name: "a title of the wrong type", body: { title: 42 }, message: /body\.title: .*expected string.*\(got 42\)/ },
+    {
+      name: "an unknown field",
+      body: { title: "ok", owner: "someone" },
+      message: /unknown field "owner" \(allowed: title/,
+    },
+    { name: "a bad priority", body: { title: "ok", priority: "urgent" }, message: /expected one of low, medium, high/ },
+    { name: "a malformed due date", body: { title: "ok", dueDate: "31/12/2030" }, message: /YYYY-MM-DD/ },
+    { name: "an impossible due date", body: { title: "ok", dueDate: "2030-02-30" }, message: /real calendar date/ },
+    { name: "a JSON array instead of an object", body: ["title"], message: /body: .*expected object/ },
+  ];
+  for (const { name, body, message } of cases) {
+    it(`rejects ${name} with 400`, async () => {
+      assertError(
+        await request(url, "POST", "/api/tasks", { token: alice.token, body }),
+        400,
+        "invalid_request",
+        message,
+      );
+    });
+  }
+
+  it("rejects a PATCH with nothing to change, a wrong type for completed and a null title", async () => {
+    const task = await createTask(alice, { title: "Patch me" });
+    const path = `/api/tasks/${task.id}`;
+    assertError(
+      await request(url, "PATCH", path, { token: alice.token, body: {} }),
+      400,
+      "invalid_request",
+      /at least one field/,
+    );
+    assertError(
+      await request(url, "PATCH", path, { token: alice.token, body: { completed: "yes" } }),
+      400,
+      "invalid_request",
+      /body\.completed: expected true or false/,
+    );
+    assertError(
+      await request(url, "PATCH", path, { token: alice.token, body: { title: null } }),
+      400,
+      "invalid_request",
+    );
+  });
+
+  it("rejects bad ids in the path with 400", async () => {
+    for (const id of ["abc", "0", "-1", "1.5", "99999999999"]) {
+      assertError(
+        await request(url, "GET", `/api/tasks/${id}`, { token: alice.token }),
+        400,
+        "invalid_request",
+        /params\.id/,
+      );
+    }
+  });
+
+  it("rejects bad query parameters with 400", async () => {
+    assertError(
+      await request(url, "GET", "/api/tasks?status=done", { token: alice.token }),
+      400,
+      "invalid_request",
+      /query\.status/,
+    );
+    assertError(
+      await request(url, "GET", "/api/tasks?limit=0", { token: alice.token }),
+      400,
+      "invalid_request",
+      /query\.limit/,
+    );
+    assertError(
+      await request(url, "GET", "/api/tasks?limit=abc", { token: alice.token }),
+      400,
+      "invalid_request",
+      /query\.limit/,
+    );
+    assertError(
+      await request(url, "GET", "/api/tasks?sort=title", { token: alice.token }),
+      400,
+      "invalid_request",
+      /"sort"/,
+    );
+  });
+
+  it("rejects malformed JSON and a missing body with 400", async () => {
+    assertError(
+      await request(url, "POST", "/api/tasks", { token: alice.token, rawBody: '{"title": ' }),
+      400,
+      "invalid_json",
+    );
+    assertError(
+      await request(url, "POST", "/api/tasks", { token: alice.token }),
+      400,
+      "invalid_request",
+      /JSON object is required/,
+    );
+  });
+
+  it("rejects a body that is not JSON with 415", async () => {
+    assertError(
+      await request(url, "POST", "/api/tasks", {
+        token: alice.token,
+        rawBody: "title=x",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
+      415,
+      "unsupported_media_type",
+    );
+  });
+
+  it("rejects an oversized body with 413", async () => {
+    const response = await request(url, "POST", "/api/tasks", {
+      token: alice.token,
+      body: { title: "big", description: "z".repeat(70 * 1024) },
+    });
+    assertError(response, 413, "payload_too_large", /64 KiB/);
+  });
+
+  it("answers unknown routes with 404 in the same shape", async () => {
+    assertError(await request(url, "GET", "/api/nope", { token: alice.token }), 404, "not_found");
+  });
+});
