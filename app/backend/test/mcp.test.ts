@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { assertError, request, signUp, type Session } from "./support/client.js";
+import { onCleanup } from "./support/cleanup.js";
+import { startTestPostgres } from "./support/postgres.js";
+import { startTestServer } from "./support/server.js";
+
+let url: string;
+
+before(async () => {
+  const postgres = await startTestPostgres();
+  url = (await startTestServer(await postgres.freshDatabase())).url;
+});
+
+/** A real MCP client (the official SDK) talking Streamable HTTP to POST /mcp with a bearer token. */
+async function connect(token: string): Promise<Client> {
+  const client = new Client({ name: "backend-test", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  onCleanup(() => client.close());
+  return client;
+}
+
+async function callTool(client: Client, name: string, args: Record<string, unknown>) {
+  const result = await client.callTool({ name, arguments: args });
+  const content = result.content as { type: string; text: string }[];
+  return { isError: result.isError === true, value: JSON.parse(content[0]!.text) };
+}
+
+describe("MCP server at POST /mcp", () => {
+  let user: Session;
+  let client: Client;
+  before(async () => {
+    user = await signUp(url);
+    client = await connect(user.token);
+  });
+
+  it("announces itself and lists the five task tools with their parameters", async () => {
+    assert.equal(client.getServerVersion()?.name, "todo-backend");
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      "add_task",
+      "complete_task",
+      "delete_task",
+      "list_tasks",
+      "update_task",
+    ]);
+    const add = tools.find((t) => t.name === "add_task")!;
+    assert.deepEqual(add.inputSchema.required, ["title"]);
+    assert.ok(add.inputSchema.properties && "description" in add.inputSchema.properties);
+    assert.ok(!("user_id" in (add.inputSchema.properties ?? {})), "the user comes from the token, not from arguments");
+  });
+
+  it("manages the token owner's tasks: add, list, complete, update, delete", async () => {
+    const added = await callTool(client, "add_task", { title: "Write MCP test", description: "with the real SDK" });
+    assert.equal(added.isError, false);
+    assert.equal(added.value.status, "created");
+    const id = added.value.task_id;
+
+    const viaApi = await request(url, "GET", `/api/tasks/${id}`, { token: user.token });
+    assert.equal(viaApi.body.title, "Write MCP test", "the REST API sees what MCP created");
+
+    const pending = await callTool(client, "list_tasks", { status: "pending" });
+    assert.ok(pending.value.some((t: any) => t.id === id && t.completed === false));
+
+    assert.deepEqual((await callTool(client, "complete_task", { task_id: id })).value, {
+      task_id: id,
+      status: "completed",
+      title: "Write MCP test",
+    });
+    const completed = await callTool(client, "list_tasks", { status: "completed" });
+    assert.ok(completed.value.some((t: any) => t.id === id));
+
+    const updated = await callTool(client, "update_task", { task_id: id, title: "Wrote MCP test" });
+    assert.equal(updated.value.title, "Wrote MCP test");
+
+    assert.equal((await callTool(client, "delete_task", { task_id: id })).value.status, "deleted");
+    assert.equal((await request(url, "GET", `/api/tasks/${id}`, { token: user.token })).status, 404);
+  });
+
+  it("reports a missing task and invalid arguments as tool errors", async () => {
+    const missing = await callTool(client, "complete_task", { task_id: 987654 });
+    assert.equal(missing.isError, true);
+    assert.match(missing.value.error, /Task 987654 not found/);
+    const invalid = await client.callTool({ name: "add_task", arguments: { title: "" } });
+    assert.equal(invalid.isError, true);
+  });
+
+  it("cannot see or change another user's tasks", async () => {
+    const other = await signUp(url);
+    const secret = await request(url, "POST", "/api/tasks", { token: other.token, body: { title: "Other's task" } });
+    const listed = await callTool(client, "list_tasks", {});
+    assert.ok(!listed.value.some((t: any) => t.id === secret.body.id));
+    const attempt = await callTool(client, "delete_task", { task_id: secret.body.id });
+    assert.equal(attempt.isError, true);
+    assert.equal((await request(url, "GET", `/api/tasks/${secret.body.id}`, { token: other.token })).status, 200);
+  });
+});
+
+describe("MCP authentication", () => {
+  it("answers 401 with a WWW-Authenticate challenge without a valid bearer token", async () => {
+    const initialize = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+    };
+    const headers = { accept: "application/json, text/event-stream" };
+    const anonymous = await request(url, "POST", "/mcp", { body: initialize, headers });
+    assertError(anonymous, 401, "unauthorized");
+    assert.match(anonymous.headers.get("www-authenticate") ?? "", /^Bearer/);
+    assertError(await request(url, "POST", "/mcp", { body: initialize, headers, token: "bogus" }), 401, "unauthorized");
+    await assert.rejects(connect("bogus"));
+  });
+
+  it("is stateless: GET and DELETE answer 405", async () => {
+    const user = await signUp(url);
+    const get = await request(url, "GET", "/mcp", { token: user.token });
+    assertError(get, 405, "method_not_allowed");
+    assert.equal(get.headers.get("allow"), "POST");
+  });
+});
