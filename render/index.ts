@@ -24,6 +24,8 @@ export interface RenderedResource {
     type: string;
     name: string;
     inputs: Record<string, any>;
+    /** Present (true) when the resource is protected from `pulumi destroy`. */
+    protect?: true;
 }
 
 export interface ImageBuild {
@@ -160,7 +162,7 @@ async function renderOnce(opts: RenderOptions): Promise<RenderResult> {
 
     const resources = mocks.resources
         .filter((r) => r.type !== "pulumi:pulumi:Stack")
-        .map((r) => ({ type: r.type, name: r.name, inputs: revealOrMask(r.inputs, mode) }));
+        .map((r) => ({ type: r.type, name: r.name, inputs: revealOrMask(r.inputs, mode), ...(r.protect ? { protect: true as const } : {}) }));
     const images: ImageBuild[] = mocks.resources
         .filter((r) => r.type === "docker:index/image:Image")
         .map((r) => {

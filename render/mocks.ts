@@ -17,6 +17,8 @@ export interface RecordedResource {
     /** Provider reference (urn::id) for custom resources, when set. */
     provider?: string;
     custom: boolean;
+    /** The protect resource option (guards against `pulumi destroy`). */
+    protect: boolean;
 }
 
 const { specialSigKey, specialSecretSig } = pulumi.runtime;
@@ -62,6 +64,8 @@ function randomString(inputs: Record<string, any>): string {
  */
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
+    /** Resource options the Mocks interface does not pass on, by type::name (see installMocks). */
+    readonly protectedResources = new Set<string>();
 
     constructor(private readonly secrets: SecretMode = "placeholder") {}
 
@@ -72,6 +76,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             inputs: args.inputs,
             provider: args.provider || undefined,
             custom: args.custom ?? false,
+            protect: this.protectedResources.has(`${args.type}::${args.name}`),
         });
         const state: Record<string, any> = { ...args.inputs };
         switch (args.type) {
@@ -111,6 +116,14 @@ export async function installMocks(opts: {
 }): Promise<RecordingMocks> {
     const mocks = new RecordingMocks(opts.secrets ?? "placeholder");
     await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, false);
+    // The mock monitor hands newResource only type, name and inputs; note the
+    // protect option from the request on the way in.
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        if (req.getProtect()) mocks.protectedResources.add(`${req.getType()}::${req.getName()}`);
+        return register(req, callback);
+    };
     return mocks;
 }
 
