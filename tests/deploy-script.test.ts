@@ -1,0 +1,114 @@
+// scripts/deploy.sh, run for real against stand-in `pulumi` and `minikube`
+// executables that record how they were called (neither CLI exists here).
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT, tempDir, writeFiles } from "./helpers";
+
+interface Run {
+    status: number | null;
+    stderr: string;
+    calls: string[];
+}
+
+describe("scripts/deploy.sh", () => {
+    let project: string;
+    let bin: string;
+    let log: string;
+
+    /** A stand-in CLI: logs its arguments and the environment the script prepared. */
+    function shim(name: string, body = ""): void {
+        const file = path.join(bin, name);
+        fs.writeFileSync(
+            file,
+            `#!/usr/bin/env bash\necho "${name} $*|DOCKER_HOST=\${DOCKER_HOST:-}|BACKEND=\${PULUMI_BACKEND_URL:-}|PASSFILE=\${PULUMI_CONFIG_PASSPHRASE_FILE:-}" >> "${log}"\n${body}\n`,
+        );
+        fs.chmodSync(file, 0o755);
+    }
+
+    function run(args: string[], env: Record<string, string> = {}): Run {
+        const result = spawnSync("bash", [path.join(project, "scripts/deploy.sh"), ...args], {
+            cwd: project,
+            encoding: "utf8",
+            env: { PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: project, ...env },
+        });
+        const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : [];
+        return { status: result.status, stderr: result.stderr, calls };
+    }
+
+    beforeEach(() => {
+        project = tempDir("deploy");
+        bin = path.join(project, "fake-bin");
+        log = path.join(project, "calls.log");
+        fs.mkdirSync(bin);
+        for (const file of ["scripts/deploy.sh", "Pulumi.yaml", "Pulumi.minikube.yaml", "Pulumi.dev.yaml"]) {
+            fs.cpSync(path.join(ROOT, file), path.join(project, file));
+        }
+        // Present, so the script does not run `npm ci`.
+        writeFiles(path.join(project, "node_modules/@pulumi/pulumi"), { "package.json": "{}" });
+        shim("pulumi");
+        shim(
+            "minikube",
+            `case " $* " in
+  *" status "*) exit \${FAKE_MINIKUBE_STATUS:-0} ;;
+  *" docker-env "*) echo 'export DOCKER_HOST="tcp://192.168.49.2:2376"'; echo 'export MINIKUBE_ACTIVE_DOCKERD="minikube"' ;;
+esac`,
+        );
+    });
+
+    it("deploys the minikube stack: local state, generated passphrase, minikube's Docker daemon, then pulumi up", () => {
+        const { status, stderr, calls } = run(["minikube", "up", "--yes"]);
+        assert.equal(status, 0, stderr);
+        const env = `|DOCKER_HOST=tcp://192.168.49.2:2376|BACKEND=file://${project}/.pulumi/state|PASSFILE=${project}/.pulumi/passphrase`;
+        assert.deepEqual(calls.filter((c) => c.startsWith("pulumi")), [
+            `pulumi stack select --create --non-interactive minikube${env}`,
+            `pulumi up --yes --stack minikube${env}`,
+        ]);
+        assert.ok(calls.some((c) => c.startsWith("minikube -p minikube docker-env --shell bash|")));
+        const passphrase = path.join(project, ".pulumi/passphrase");
+        assert.equal(fs.statSync(passphrase).mode & 0o777, 0o600);
+        const first = fs.readFileSync(passphrase, "utf8");
+        assert.ok(first.length >= 40);
+        assert.equal(run(["minikube", "stack", "output"]).status, 0);
+        assert.equal(fs.readFileSync(passphrase, "utf8"), first, "the passphrase is generated once and kept");
+        assert.match(stderr, /generated a passphrase for this stack's secrets in \.pulumi\/passphrase/);
+    });
+
+    it("keeps the user's backend and passphrase, and leaves Docker alone on a registry stack", () => {
+        const { status, stderr, calls } = run(["dev", "preview"], { PULUMI_BACKEND_URL: "s3://bucket/state", PULUMI_CONFIG_PASSPHRASE: "pw" });
+        assert.equal(status, 0, stderr);
+        assert.deepEqual(calls, [
+            "pulumi stack select --create --non-interactive dev|DOCKER_HOST=|BACKEND=s3://bucket/state|PASSFILE=",
+            "pulumi preview --stack dev|DOCKER_HOST=|BACKEND=s3://bucket/state|PASSFILE=",
+        ]);
+        assert.ok(!fs.existsSync(path.join(project, ".pulumi/passphrase")));
+    });
+
+    it("destroys without needing minikube's Docker daemon", () => {
+        const { status, calls } = run(["minikube", "destroy"], { FAKE_MINIKUBE_STATUS: "7" });
+        assert.equal(status, 0);
+        assert.ok(calls.every((c) => !c.startsWith("minikube")));
+        assert.match(calls.at(-1)!, /^pulumi destroy --stack minikube\|/);
+    });
+
+    it("says how to start minikube when it is not running", () => {
+        const { status, stderr, calls } = run(["minikube"], { FAKE_MINIKUBE_STATUS: "7" });
+        assert.equal(status, 1);
+        assert.match(stderr, /minikube profile "minikube" is not running: start it with enough memory .*\n\s+minikube start -p minikube --memory 4096 --cpus 2/);
+        assert.ok(!calls.some((c) => c.startsWith("pulumi")));
+    });
+
+    it("says how to install the Pulumi CLI when it is missing", () => {
+        fs.rmSync(path.join(bin, "pulumi"));
+        const { status, stderr } = run(["minikube"]);
+        assert.equal(status, 1);
+        assert.match(stderr, /the Pulumi CLI is not installed: see https:\/\/www\.pulumi\.com\/docs\/iac\/download-install\//);
+    });
+
+    it("names the stacks there are when given an unknown one", () => {
+        const { status, stderr } = run(["prod"]);
+        assert.equal(status, 1);
+        assert.match(stderr, /no stack file Pulumi\.prod\.yaml; stacks: dev minikube/);
+    });
+});
