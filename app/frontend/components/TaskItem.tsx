@@ -36,6 +36,9 @@ export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
   const [title, setTitle] = useState(task.title);
   const [description, setDescription] = useState(task.description ?? "");
   const [busy, setBusy] = useState(false);
+  // The box flips at once; the server's answer then confirms it (or it flips back).
+  const [completing, setCompleting] = useState<boolean | null>(null);
+  const completed = completing ?? task.completed;
   const [error, setError] = useState<string | null>(null);
   const base = `task-${task.id}`;
 
@@ -52,6 +55,12 @@ export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
     } finally {
       setBusy(false);
     }
+  }
+
+  async function toggle(done: boolean) {
+    setCompleting(done);
+    await run(() => tasksApi.update(task.id, { completed: done }));
+    setCompleting(null);
   }
 
   function startEditing() {
@@ -123,13 +132,13 @@ export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
   }
 
   return (
-    <li className={task.completed ? "task done" : "task"}>
+    <li className={completed ? "task done" : "task"}>
       <input
         type="checkbox"
         id={`${base}-done`}
-        checked={task.completed}
+        checked={completed}
         disabled={busy}
-        onChange={(event) => void run(() => tasksApi.update(task.id, { completed: event.target.checked }))}
+        onChange={(event) => void toggle(event.target.checked)}
       />
       <div className="task-body">
         <label htmlFor={`${base}-done`} className="task-title">
