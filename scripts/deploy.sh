@@ -61,9 +61,10 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE+x}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
 fi
 
 # --- the Docker daemon the images are built in --------------------------------
-# The profile comes from the stack file (todo-chatbot:minikubeProfile).
+# Only commands that build images need it. The profile comes from the stack
+# file (todo-chatbot:minikubeProfile).
 profile="$(sed -n 's/^[[:space:]]*todo-chatbot:minikubeProfile:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "Pulumi.$stack.yaml" | tr -d '"'"'")"
-if [ -n "$profile" ] && [ "$command" != "destroy" ] && [ "$command" != "stack" ] && [ "$command" != "config" ]; then
+if [ -n "$profile" ] && { [ "$command" = "up" ] || [ "$command" = "update" ] || [ "$command" = "preview" ]; }; then
   command -v minikube >/dev/null 2>&1 || fail "minikube is not installed: see https://minikube.sigs.k8s.io/docs/start/"
   if ! minikube status -p "$profile" >/dev/null 2>&1; then
     fail "minikube profile \"$profile\" is not running: start it with enough memory for PostgreSQL, the backend and two frontends, e.g.

@@ -85,11 +85,14 @@ esac`,
         assert.ok(!fs.existsSync(path.join(project, ".pulumi/passphrase")));
     });
 
-    it("destroys without needing minikube's Docker daemon", () => {
-        const { status, calls } = run(["minikube", "destroy"], { FAKE_MINIKUBE_STATUS: "7" });
-        assert.equal(status, 0);
-        assert.ok(calls.every((c) => !c.startsWith("minikube")));
-        assert.match(calls.at(-1)!, /^pulumi destroy --stack minikube\|/);
+    it("destroys (or edits state and config) without needing minikube or its Docker daemon", () => {
+        for (const command of [["destroy"], ["state", "unprotect", "--all"], ["config", "set", "logLevel", "debug"]]) {
+            fs.rmSync(log, { force: true });
+            const { status, calls } = run(["minikube", ...command], { FAKE_MINIKUBE_STATUS: "7" });
+            assert.equal(status, 0, command.join(" "));
+            assert.ok(calls.every((c) => !c.startsWith("minikube")), command.join(" "));
+            assert.equal(calls.at(-1)!.split("|")[0], `pulumi ${command.join(" ")} --stack minikube`);
+        }
     });
 
     it("says how to start minikube when it is not running", () => {

@@ -255,3 +255,19 @@ describe("Pulumi.yaml declares the settings the program reads", () => {
         }
     });
 });
+
+describe("README", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+    it("documents every config key in its table", () => {
+        for (const key of [...Object.keys(DEFAULTS), ...SECRET_KEYS]) {
+            assert.match(readme, new RegExp(`^\\| \`${key}\` \\|`, "m"), key);
+        }
+    });
+
+    it("names the test command, the deploy command and the apps' READMEs", () => {
+        assert.match(readme, /^\.\/scripts\/test\.sh$/m);
+        assert.match(readme, /^\.\/scripts\/deploy\.sh minikube /m);
+        assert.ok(readme.includes("(app/backend/README.md)") && readme.includes("(app/frontend/README.md)"));
+    });
+});
