@@ -108,6 +108,12 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     reply.status(404).send(errorBody("not_found", `There is no ${request.method} ${request.url.split("?")[0]}`)),
   );
 
+  // Once shutdown has begun, every response closes its connection: a keep-alive socket that
+  // goes idle after close() started would otherwise hold the server open until it times out.
+  app.addHook("onSend", async (_request, reply) => {
+    if (readiness.isShuttingDown) reply.header("connection", "close");
+  });
+
   await app.register(rateLimit, { global: false });
   await app.register(healthRoutes, { readiness });
   await app.register(authRoutes, { auth, signInPerMinute: config.rateLimits.signInPerMinute });

@@ -23,11 +23,13 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       server.logger.error({ timeoutMs: config.shutdown.timeoutMs }, "shutdown did not finish in time; exiting");
       process.exit(1);
     }, config.shutdown.timeoutMs).unref();
+    // Exit only once the last log lines are written: pino writes asynchronously.
+    const exit = (code: number) => server.logger.flush(() => process.exit(code));
     server.shutdown(signal).then(
-      () => process.exit(0),
+      () => exit(0),
       (error: unknown) => {
         server.logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
+        exit(1);
       },
     );
   });

@@ -24,7 +24,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     dataDir: path.join(root, "data"),
     port: await freePort(),
     password: randomBytes(12).toString("base64url"),
-    persistent: false,
+    // Kept across stop()/start() (tests restart it); the whole temp dir goes at cleanup.
+    persistent: true,
   });
   onCleanup(async () => {
     await server.stop().catch(() => {});
