@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { readdir, stat, writeFile } from "node:fs/promises";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 
 import autocannon from "autocannon";
@@ -72,6 +72,8 @@ async function load(url: string, headers: Record<string, string> = {}): Promise<
 }
 
 async function main(): Promise<void> {
+  // Other work on a shared machine skews every figure; say how busy it was.
+  const loadBefore = loadavg()[0]!;
   const standaloneBytes = await sizeOf(dirname(STANDALONE_SERVER));
   const standaloneMb = standaloneBytes / 1024 / 1024;
 
@@ -117,7 +119,8 @@ async function main(): Promise<void> {
   const report = `# Frontend benchmark
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version},
-${cpus().length} CPUs (${cpus()[0]?.model.trim()}), shared machine, so treat figures as indicative.
+${cpus().length} CPUs (${cpus()[0]?.model.trim()}), load average ${loadBefore.toFixed(1)} when it started: a shared
+machine, and the load generator, frontend, backend and PostgreSQL share its CPUs, so treat the figures as indicative.
 
 | figure | value | target |
 |---|---|---|
