@@ -2,6 +2,7 @@
 // offline render): Kubernetes schema validation and manifest checks.
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseAllDocuments } from "yaml";
@@ -298,6 +299,19 @@ describe("program: dev stack (Pulumi.dev.yaml)", () => {
         const placeholder = await renderStack({ stack: "dev" });
         assert.equal(find(placeholder.objects, "Secret", "todo-chatbot-secrets").stringData.DATABASE_URL, "<secret>");
         assert.deepEqual(loadStackConfig({ stack: "dev" }).notes, ["todo-chatbot:databaseUrl is required by this stack but not set: a placeholder stands in for it"]);
+    });
+
+    it("stands in for a secret the stack file holds encrypted, and needs it given to reveal", async () => {
+        const root = projectCopy({});
+        fs.appendFileSync(path.join(root, "Pulumi.dev.yaml"), "  todo-chatbot:databaseUrl:\n    secure: v1:c2FsdA==:ZW5jcnlwdGVk\n");
+        const config = loadStackConfig({ stack: "dev", projectRoot: root });
+        assert.deepEqual(config.notes, ["todo-chatbot:databaseUrl is encrypted in the stack file: a placeholder stands in for it"]);
+        assert.ok(config.secretKeys.includes("todo-chatbot:databaseUrl"));
+        const placeholder = await renderStack({ stack: "dev", projectRoot: root });
+        assert.equal(find(placeholder.objects, "Secret", "todo-chatbot-secrets").stringData.DATABASE_URL, "<secret>");
+        await assert.rejects(renderStack({ stack: "dev", projectRoot: root, secrets: "reveal" }), /holds an encrypted todo-chatbot:databaseUrl, which the render cannot decrypt: pass it in RenderOptions.config/);
+        const revealed = await renderStack({ stack: "dev", projectRoot: root, secrets: "reveal", config: { databaseUrl: EXTERNAL_DB } });
+        assert.equal(find(revealed.objects, "Secret", "todo-chatbot-secrets").stringData.DATABASE_URL, EXTERNAL_DB);
     });
 
     it("refuses to reveal secrets it does not have", async () => {
