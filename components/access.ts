@@ -1,10 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface FrontendAccessArgs {
+    /** Namespace of the frontend Service. */
     readonly namespace: string;
+    /** Name of the frontend Service. */
     readonly serviceName: string;
+    /** Port of the frontend Service. */
     readonly servicePort: number;
+    /** Type of the frontend Service. */
     readonly serviceType: "ClusterIP" | "NodePort" | "LoadBalancer";
+    /** Its node port, when it has one. */
     readonly nodePort: pulumi.Input<number | undefined>;
     /** The Ingress URL, when there is an Ingress. */
     readonly ingressUrl?: string;

@@ -17,7 +17,9 @@ export interface NetworkPoliciesArgs {
     readonly namespace: pulumi.Input<string>;
     /** app.kubernetes.io/instance label value. */
     readonly instance: string;
+    /** The frontend pods: reachable from anywhere on their port. */
     readonly frontend: PolicyWorkload;
+    /** The backend pods: reachable from the frontend (and the Ingress controller). */
     readonly backend: PolicyWorkload;
     /** In-cluster PostgreSQL, when there is one. @default undefined */
     readonly postgres?: PolicyWorkload;

@@ -22,7 +22,9 @@ export interface InitContainer {
 export interface WebServiceAutoscaling {
     /** Create a HorizontalPodAutoscaler (and leave spec.replicas to it). */
     readonly enabled: boolean;
+    /** Fewest pods the HPA keeps. */
     readonly minReplicas: number;
+    /** Most pods the HPA scales to. */
     readonly maxReplicas: number;
     /** Average CPU utilisation, in percent of requests, to scale at. */
     readonly targetCPUUtilizationPercentage: number;
