@@ -124,10 +124,10 @@ export class WebService extends pulumi.ComponentResource {
         const labelArgs = { name: args.serviceName, instance: args.instance, component: args.component, version: args.version };
         this.selector = selectorLabels(labelArgs);
         const labels = standardLabels(labelArgs);
-        const volumes = writablePaths.map((mountPath) => ({ name: volumeName(mountPath), mountPath }));
-
+        const volumeMounts = writablePaths.map((mountPath) => ({ name: volumeName(mountPath), mountPath }));
         const securityContext = restrictedContainerSecurityContext(runAsUser);
-        const volumeMounts = volumes.map(({ name: volume, mountPath }) => ({ name: volume, mountPath }));
+        const imagePullPolicy = args.imagePullPolicy ?? "IfNotPresent";
+        const env = args.env ?? [];
         const httpGet = (path: string) => ({ path, port: "http" });
 
         const multiplePods = autoscaling ? autoscaling.minReplicas >= 2 : replicas >= 2;
@@ -162,23 +162,27 @@ export class WebService extends pulumi.ComponentResource {
                                       ],
                                   }
                                 : {}),
-                            ...(initContainers.length > 0 ? { initContainers: initContainers.map((init) => ({
-                                name: init.name,
-                                image: args.image,
-                                imagePullPolicy: args.imagePullPolicy ?? "IfNotPresent",
-                                command: init.command,
-                                env: args.env ?? [],
-                                resources,
-                                securityContext,
-                                volumeMounts,
-                            })) } : {}),
+                            ...(initContainers.length > 0
+                                ? {
+                                      initContainers: initContainers.map((init) => ({
+                                          name: init.name,
+                                          image: args.image,
+                                          imagePullPolicy,
+                                          command: init.command,
+                                          env,
+                                          resources,
+                                          securityContext,
+                                          volumeMounts,
+                                      })),
+                                  }
+                                : {}),
                             containers: [
                                 {
                                     name: args.component,
                                     image: args.image,
-                                    imagePullPolicy: args.imagePullPolicy ?? "IfNotPresent",
+                                    imagePullPolicy,
                                     ports: [{ name: "http", containerPort: args.containerPort, protocol: "TCP" }],
-                                    env: args.env ?? [],
+                                    env,
                                     resources,
                                     securityContext,
                                     volumeMounts,
@@ -190,7 +194,7 @@ export class WebService extends pulumi.ComponentResource {
                                     lifecycle: { preStop: { exec: { command: ["sleep", String(preStopSleepSeconds)] } } },
                                 },
                             ],
-                            volumes: volumes.map(({ name: volume }) => ({
+                            volumes: volumeMounts.map(({ name: volume }) => ({
                                 name: volume,
                                 emptyDir: { sizeLimit: args.writableSizeLimit ?? "256Mi" },
                             })),
