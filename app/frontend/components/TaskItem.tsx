@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
 import { messageOf, tasks as tasksApi } from "@/lib/api";
 import { DESCRIPTION_MAX, TITLE_MAX, type Task } from "@/lib/types";
@@ -41,6 +41,14 @@ export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
   const completed = completing ?? task.completed;
   const [error, setError] = useState<string | null>(null);
   const base = `task-${task.id}`;
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+
+  // Closing the editor removes the focused field: give focus back to where editing began.
+  useEffect(() => {
+    if (wasEditing.current && !editing) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
 
   async function run(action: () => Promise<unknown>): Promise<boolean> {
     setBusy(true);
@@ -160,7 +168,7 @@ export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
         )}
       </div>
       <div className="task-actions">
-        <button type="button" className="ghost" onClick={startEditing} aria-label={`Edit ${task.title}`}>
+        <button type="button" ref={editButton} className="ghost" onClick={startEditing} aria-label={`Edit ${task.title}`}>
           Edit
         </button>
         <button

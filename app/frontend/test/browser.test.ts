@@ -186,6 +186,18 @@ describe("a person using the app in a browser", () => {
     await page.keyboard.press("Space");
     await taskItem(page, "Written by keyboard").and(page.locator(".done")).waitFor();
 
+    await tabTo(page, page.getByRole("button", { name: "Edit Written by keyboard" }));
+    await page.keyboard.press("Enter");
+    await page.getByLabel("Title").waitFor();
+    assert.equal(await page.getByLabel("Title").evaluate((field) => field === document.activeElement), true);
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.type("Edited by keyboard");
+    await page.keyboard.press("Enter");
+    const editButton = page.getByRole("button", { name: "Edit Edited by keyboard" });
+    await editButton.waitFor();
+    // Focus comes back to the task, not to the top of the page.
+    await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Edit Edited by keyboard");
+
     await tabTo(page, page.getByLabel("Message to the assistant"));
     await page.keyboard.type("add feed the cat");
     await page.keyboard.press("Enter");
