@@ -12,6 +12,8 @@ interface TaskItemProps {
   /** Called after this task changed on the server, to fetch the list again. */
   readonly onChanged: () => Promise<void>;
   readonly onUnauthorised: (failure: unknown) => boolean;
+  /** Called once this task is deleted, so focus can move somewhere that still exists. */
+  readonly onRemoved: () => void;
 }
 
 /** Due dates are calendar days ("2026-11-30"): shown as that day wherever the reader is. */
@@ -31,7 +33,7 @@ function capitalise(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
-export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
+export function TaskItem({ task, onChanged, onUnauthorised, onRemoved }: TaskItemProps) {
   const [editing, setEditing] = useState(false);
   const [title, setTitle] = useState(task.title);
   const [description, setDescription] = useState(task.description ?? "");
@@ -175,7 +177,9 @@ export function TaskItem({ task, onChanged, onUnauthorised }: TaskItemProps) {
           type="button"
           className="ghost danger"
           disabled={busy}
-          onClick={() => void run(() => tasksApi.remove(task.id))}
+          onClick={async () => {
+            if (await run(() => tasksApi.remove(task.id))) onRemoved();
+          }}
           aria-label={`Delete ${task.title}`}
         >
           Delete

@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from "react";
 
 import { messageOf, tasks as tasksApi } from "@/lib/api";
 import { TITLE_MAX, type Task, type TaskFilter } from "@/lib/types";
@@ -35,6 +35,7 @@ export function TaskPanel({ version, onUnauthorised }: TaskPanelProps) {
   const [title, setTitle] = useState("");
   const [adding, setAdding] = useState(false);
   const [addError, setAddError] = useState<string | null>(null);
+  const titleInput = useRef<HTMLInputElement>(null);
 
   const reload = useCallback(async () => {
     try {
@@ -89,6 +90,7 @@ export function TaskPanel({ version, onUnauthorised }: TaskPanelProps) {
         </label>
         <input
           id="new-task-title"
+          ref={titleInput}
           name="title"
           placeholder="Add a task…"
           autoComplete="off"
@@ -138,7 +140,13 @@ export function TaskPanel({ version, onUnauthorised }: TaskPanelProps) {
       {list !== null && list.length > 0 && (
         <ul className="task-list" aria-label={`${FILTERS.find((f) => f.value === filter)?.label} tasks`}>
           {list.map((task) => (
-            <TaskItem key={task.id} task={task} onChanged={reload} onUnauthorised={onUnauthorised} />
+            <TaskItem
+              key={task.id}
+              task={task}
+              onChanged={reload}
+              onUnauthorised={onUnauthorised}
+              onRemoved={() => titleInput.current?.focus()}
+            />
           ))}
         </ul>
       )}

@@ -198,6 +198,12 @@ describe("a person using the app in a browser", () => {
     // Focus comes back to the task, not to the top of the page.
     await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Edit Edited by keyboard");
 
+    await tabTo(page, page.getByRole("button", { name: "Delete Edited by keyboard" }));
+    await page.keyboard.press("Enter");
+    await taskItem(page, "Edited by keyboard").waitFor({ state: "detached" });
+    // The deleted row took focus with it; the add field gets it, ready for the next task.
+    await page.waitForFunction(() => document.activeElement?.id === "new-task-title");
+
     await tabTo(page, page.getByLabel("Message to the assistant"));
     await page.keyboard.type("add feed the cat");
     await page.keyboard.press("Enter");
