@@ -1,0 +1,75 @@
+// The figures of one run, printed and written to e2e/results.md.
+import { writeFileSync } from "node:fs";
+import type { BaseImage } from "./base-images.ts";
+import type { ReadyFigure } from "./cluster.ts";
+import type { BuildFigures } from "./images.ts";
+import type { LoadFigures } from "./load.ts";
+
+export interface Figures {
+  startedAt: Date;
+  engine?: string;
+  machine?: string;
+  baseImages: BaseImage[];
+  builds: BuildFigures[];
+  readiness: ReadyFigure[];
+  /** Readiness of pods created again during the scenario (PostgreSQL and backend restarts). */
+  restarts: ReadyFigure[];
+  memoryIdle: Record<string, number>;
+  memoryAfter: Record<string, number>;
+  memoryLimits: Record<string, number>;
+  load?: LoadFigures;
+  sigterm?: { inFlight: number; completed: number; afterSignalOk: number; afterSignalFailed: number; exitCode: number };
+  totalSeconds?: number;
+  outcome?: string;
+}
+
+const s = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "n/a" : `${x.toFixed(1)} s`);
+const mb = (x: number | undefined) => (x === undefined ? "n/a" : `${x.toFixed(1)} MiB`);
+
+export function renderFigures(f: Figures): string {
+  const lines: string[] = [];
+  lines.push("# End-to-end figures", "");
+  lines.push(`Written by \`npm run test:e2e\` (e2e/src/e2e.test.ts); the last run's figures. Run of ${f.startedAt.toISOString()}${f.outcome ? `, ${f.outcome}` : ""}.`);
+  if (f.engine) lines.push(`Docker Engine ${f.engine}; ${f.machine ?? ""}.`);
+  lines.push("Figures from one run on a shared machine: compare them within a run, not across machines.", "");
+
+  lines.push("## Base images", "", "| image | source | time |", "|---|---|---|");
+  for (const b of f.baseImages) lines.push(`| \`${b.ref}\` | ${b.source} | ${s(b.seconds)} |`);
+
+  lines.push("", "## Image builds (BuildKit, as the program's docker.Image declares them)", "");
+  lines.push("| image | cold build (no cache) | warm build (one line added) | changed file | app layers above base |", "|---|---|---|---|---|");
+  for (const b of f.builds) lines.push(`| \`${b.imageName}\` | ${s(b.coldSeconds)} | ${s(b.warmSeconds)} | \`${b.changedFile}\` | ${(b.appLayerBytes / 2 ** 20).toFixed(1)} MiB above \`${b.baseImage}\` |`);
+
+  const readyTable = (rows: ReadyFigure[]) => {
+    lines.push("| pod | container | init containers | container start → ready | restarts |", "|---|---|---|---|---|");
+    for (const r of rows) lines.push(`| ${r.pod} | ${r.container} | ${s(r.initSeconds)} | ${s(r.startToReadySeconds)} | ${r.restarts} |`);
+  };
+  lines.push("", "## Start to ready (probes as declared; readiness is seen at the probe's period)", "");
+  readyTable(f.readiness);
+  if (f.restarts.length > 0) {
+    lines.push("", "Pods created again during the scenario:", "");
+    readyTable(f.restarts);
+  }
+
+  lines.push("", "## Memory (docker stats: usage less page cache)", "", "| container | limit | idle, after start | after the scenario and load |", "|---|---|---|---|");
+  for (const name of Object.keys({ ...f.memoryIdle, ...f.memoryAfter })) lines.push(`| ${name} | ${mb(f.memoryLimits[name])} | ${mb(f.memoryIdle[name])} | ${mb(f.memoryAfter[name])} |`);
+
+  if (f.load) {
+    const l = f.load;
+    lines.push("", "## Load: `GET /api/tasks` through the frontend's NodePort, containers at their manifest CPU limits", "");
+    lines.push(`autocannon, ${l.connections} connections for ${l.seconds} s, signed in, against ${l.url}: **${l.requestsPerSecond.toFixed(1)} requests/s**, p50 ${l.p50Ms} ms, **p99 ${l.p99Ms} ms**, ${l.requests} requests, ${l.non2xx} non-2xx, ${l.errors} errors, ${l.timeouts} timeouts.`);
+  }
+  if (f.sigterm) {
+    const t = f.sigterm;
+    lines.push("", "## Backend termination under load", "");
+    lines.push(`${t.inFlight} requests in flight when the backend got its stop signal: ${t.completed} completed with 2xx. After the signal, until the backend closed: ${t.afterSignalOk} more succeeded, ${t.afterSignalFailed} failed (no endpoint left, one replica). Backend exit code ${t.exitCode}.`);
+  }
+  if (f.totalSeconds !== undefined) lines.push("", `## Total run time`, "", `${s(f.totalSeconds)} (engine, base images, builds, workloads, scenario, load, cleanup).`);
+  return lines.join("\n") + "\n";
+}
+
+export function writeFigures(path: string, f: Figures): string {
+  const text = renderFigures(f);
+  writeFileSync(path, text);
+  return text;
+}
