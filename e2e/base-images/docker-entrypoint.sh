@@ -28,7 +28,18 @@ if [ "${1:0:1}" = '-' ]; then
 	set -- postgres "$@"
 fi
 
-if [ "$1" != 'postgres' ]; then
+# As upstream: `postgres --version`, `--help`, `-C setting` and the like need no database.
+want_help() {
+	local arg
+	for arg; do
+		case "$arg" in
+			-'?'|--help|--describe-config|-V|--version|-C|-C*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+if [ "$1" != 'postgres' ] || want_help "$@"; then
 	exec "$@"
 fi
 

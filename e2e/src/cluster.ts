@@ -23,6 +23,8 @@ export interface ClusterOptions {
   readonly workDir: string;
   /** Host address NodePorts are published on. */
   readonly hostAddress: string;
+  /** Tells apart several clusters of one run in container and network names. */
+  readonly name?: string;
 }
 
 interface ContainerState {
@@ -75,7 +77,7 @@ export class Cluster {
   private readonly endpointsDir: string;
 
   constructor(private readonly o: ClusterOptions) {
-    this.network = `todo-e2e-${o.runId}`;
+    this.network = this.name();
     this.pods = podsOf(o.objects);
     this.services = servicesOf(o.objects, this.pods);
     this.store = objectStore(o.objects);
@@ -87,7 +89,7 @@ export class Cluster {
   }
 
   private name(...parts: string[]) {
-    return ["todo-e2e", this.o.runId, ...parts].join("-");
+    return ["todo-e2e", this.o.runId, ...(this.o.name ? [this.o.name] : []), ...parts].join("-");
   }
 
   private labels(extra: Record<string, string> = {}): string[] {
@@ -263,7 +265,8 @@ export class Cluster {
       const r = await this.docker.run(["exec", c.docker, ...p.action.exec], { reject: false, timeoutMs: budget + 3000 });
       return { ok: r.exitCode === 0, detail: (r.stdout + r.stderr).trim() || `exit ${r.exitCode}` };
     }
-    const spec = JSON.stringify({ ...p.action, timeoutMs: budget });
+    const host = ("http" in p.action ? p.action.http.host : p.action.tcp.host) ?? state.ip;
+    const spec = JSON.stringify({ ...p.action, host, timeoutMs: budget });
     const r = await this.docker.run(["exec", state.pause, "node", "/e2e-runner/probe.mjs", spec], { reject: false, timeoutMs: budget + 10000 });
     return { ok: r.exitCode === 0, detail: (r.stdout + r.stderr).trim() || `exit ${r.exitCode}` };
   }
@@ -272,6 +275,15 @@ export class Cluster {
     const r = await this.docker.run(["inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", c.docker], { reject: false });
     const [running, code] = r.stdout.trim().split(" ");
     return { running: running === "true", exitCode: Number(code) };
+  }
+
+  /** A TCP connection to host:port from inside a pod's network namespace; the failure reason, or undefined. */
+  async reach(fromPod: string, host: string, port: number): Promise<string | undefined> {
+    const state = this.state.get(fromPod);
+    if (!state) throw new Error(`no pod ${fromPod}`);
+    const spec = JSON.stringify({ tcp: { port }, host, timeoutMs: 3000 });
+    const r = await this.docker.run(["exec", state.pause, "node", "/e2e-runner/probe.mjs", spec], { reject: false, timeoutMs: 15000 });
+    return r.exitCode === 0 ? undefined : (r.stdout + r.stderr).trim() || `exit ${r.exitCode}`;
   }
 
   async logsOf(container: string, lines = 80): Promise<string> {

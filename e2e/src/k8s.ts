@@ -214,7 +214,8 @@ export function portNumber(container: any, port: number | string, where: string)
 
 export interface Probe {
   readonly kind: "startup" | "readiness" | "liveness";
-  readonly action: { http: { port: number; path: string; scheme: string; headers: Record<string, string> } } | { tcp: { port: number } } | { exec: string[] };
+  /** http/tcp `host` is the probe's own host field when set; the pod IP otherwise (filled in at run time). */
+  readonly action: { http: { port: number; path: string; scheme: string; headers: Record<string, string>; host?: string } } | { tcp: { port: number; host?: string } } | { exec: string[] };
   readonly initialDelaySeconds: number;
   readonly periodSeconds: number;
   readonly timeoutSeconds: number;
@@ -232,9 +233,9 @@ export function probesOf(pod: Pod, container: any): Probe[] {
     let action: Probe["action"];
     if (p.httpGet) {
       const headers = Object.fromEntries((p.httpGet.httpHeaders ?? []).map((h: any) => [h.name, h.value]));
-      action = { http: { port: portNumber(container, p.httpGet.port, where), path: p.httpGet.path ?? "/", scheme: (p.httpGet.scheme ?? "HTTP").toLowerCase(), headers } };
+      action = { http: { port: portNumber(container, p.httpGet.port, where), path: p.httpGet.path ?? "/", scheme: (p.httpGet.scheme ?? "HTTP").toLowerCase(), headers, ...(p.httpGet.host ? { host: p.httpGet.host } : {}) } };
     } else if (p.tcpSocket) {
-      action = { tcp: { port: portNumber(container, p.tcpSocket.port, where) } };
+      action = { tcp: { port: portNumber(container, p.tcpSocket.port, where), ...(p.tcpSocket.host ? { host: p.tcpSocket.host } : {}) } };
     } else if (p.exec) {
       action = { exec: p.exec.command };
     } else {
