@@ -158,19 +158,13 @@ export class Cluster {
 
     for (const c of pod.spec.containers) {
       const docker = this.name(pod.name, c.name);
-      const image = await this.imageConfig(c.image, pod, c);
-      await this.docker.run(["run", "-d", ...(await this.containerArgs(state, c, volumes, docker, image)), ...this.entry(pod, c)], { env: resolveEnv(pod, c, this.store) });
-      state.containers.push({ name: c.name, docker, spec: c, probes: probesOf(pod, c), stopSignal: image.StopSignal ?? "SIGTERM", startedAt: Date.now(), ready: false, restarts: 0 });
+      const run = await this.runSpec(state, c, volumes, docker);
+      await this.docker.run(["run", "-d", ...run.args], { env: run.env });
+      state.containers.push({ name: c.name, docker, spec: c, probes: probesOf(pod, c), stopSignal: run.image.StopSignal ?? "SIGTERM", startedAt: Date.now(), ready: false, restarts: 0 });
     }
     state.ready = Promise.all(state.containers.map((c) => this.watch(state, c))).then(() => undefined);
     // Observed by waitReady; keep an early failure from being reported as unhandled meanwhile.
     state.ready.catch(() => undefined);
-  }
-
-  private entry(pod: Pod, c: any): string[] {
-    const env = resolveEnv(pod, c, this.store);
-    const { args } = commandArgs(c, env);
-    return [c.image, ...args];
   }
 
   private async imageConfig(ref: string, pod: Pod, c: any): Promise<{ User?: string; StopSignal?: string }> {
@@ -182,10 +176,12 @@ export class Cluster {
     return image.Config ?? {};
   }
 
-  private async containerArgs(state: PodState, c: any, volumes: Map<string, string>, dockerName: string, image: { User?: string }): Promise<string[]> {
+  /** `docker run` arguments for one container of a pod, and the environment that carries its values. */
+  private async runSpec(state: PodState, c: any, volumes: Map<string, string>, dockerName: string): Promise<{ args: string[]; env: Record<string, string>; image: { User?: string; StopSignal?: string } }> {
     const { pod } = state;
+    const image = await this.imageConfig(c.image, pod, c);
     const env = resolveEnv(pod, c, this.store);
-    const { entrypoint } = commandArgs(c, env);
+    const { entrypoint, args } = commandArgs(c, env);
     const mounts = (c.volumeMounts ?? []).flatMap((m: any) => {
       const volume = volumes.get(m.name);
       if (!volume) throw new Error(`pod ${pod.name} container ${c.name}: volumeMount ${m.name} names no volume of the pod`);
@@ -193,7 +189,7 @@ export class Cluster {
       // volume-nocopy: a Kubernetes volume starts empty, it is not seeded from the image.
       return ["--mount", `type=volume,src=${volume},dst=${m.mountPath}${m.readOnly ? ",readonly" : ""},volume-nocopy`];
     });
-    return [
+    const flags = [
       "--name", dockerName, ...this.labels({ "todo-chatbot-e2e.pod": pod.name, "todo-chatbot-e2e.container": c.name }),
       "--network", `container:${state.pause}`,
       ...securityArgs(pod, c, image), ...resourceArgs(c.resources), ...mounts,
@@ -204,6 +200,7 @@ export class Cluster {
       ...Object.keys(env).flatMap((k) => ["-e", k]),
       ...(pod.spec.terminationGracePeriodSeconds !== undefined ? ["--stop-timeout", String(pod.spec.terminationGracePeriodSeconds)] : []),
     ];
+    return { args: [...flags, c.image, ...args], env, image };
   }
 
   /** emptyDirs as tmpfs volumes shared by the pod's containers; PVCs as named volumes kept across pod restarts. */
@@ -239,12 +236,10 @@ export class Cluster {
 
   /** An init container to completion; on failure it is retried with the kubelet's back-off. */
   private async runInit(state: PodState, c: any, volumes: Map<string, string>): Promise<void> {
-    const docker = this.name(state.pod.name, c.name);
-    const image = await this.imageConfig(c.image, state.pod, c);
-    const env = resolveEnv(state.pod, c, this.store);
+    const run = await this.runSpec(state, c, volumes, this.name(state.pod.name, c.name));
     for (let attempt = 1, backoff = 10; ; attempt++, backoff *= 2) {
       const started = Date.now();
-      const r = await this.docker.run(["run", "--rm", ...(await this.containerArgs(state, c, volumes, docker, image)), ...this.entry(state.pod, c)], { env, reject: false });
+      const r = await this.docker.run(["run", "--rm", ...run.args], { env: run.env, reject: false });
       if (r.exitCode === 0) {
         log(`pod ${state.pod.name}: init container ${c.name} completed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return;

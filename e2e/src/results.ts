@@ -18,6 +18,10 @@ export interface Figures {
   memoryAfter: Record<string, number>;
   memoryLimits: Record<string, number>;
   load?: LoadFigures;
+  /** The frontend's /health under the same load, just before: the same-run yardstick. */
+  loadBaseline?: LoadFigures;
+  /** The machine's 1-minute load average when the load test started (2 cores: above 2 means contention). */
+  loadAverage?: number;
   sigterm?: { inFlight: number; completed: number; afterSignalOk: number; afterSignalFailed: number; exitCode: number };
   totalSeconds?: number;
   outcome?: string;
@@ -58,6 +62,11 @@ export function renderFigures(f: Figures): string {
     const l = f.load;
     lines.push("", "## Load: `GET /api/tasks` through the frontend's NodePort, containers at their manifest CPU limits", "");
     lines.push(`autocannon, ${l.connections} connections for ${l.seconds} s, signed in, against ${l.url}: **${l.requestsPerSecond.toFixed(1)} requests/s**, p50 ${l.p50Ms} ms, **p99 ${l.p99Ms} ms**, ${l.requests} requests, ${l.non2xx} non-2xx, ${l.errors} errors, ${l.timeouts} timeouts.`);
+    if (f.loadBaseline) {
+      const b = f.loadBaseline;
+      lines.push("", `Yardstick from the same run: the frontend's own \`GET /health\` (no backend) under the same ${b.connections} connections for ${b.seconds} s: ${b.requestsPerSecond.toFixed(1)} requests/s, p99 ${b.p99Ms} ms; so \`/api/tasks\` runs at ${((100 * l.requestsPerSecond) / b.requestsPerSecond).toFixed(0)}% of the frontend's bare rate.`);
+    }
+    if (f.loadAverage !== undefined) lines.push("", `Machine load average (1 min) when the load began: ${f.loadAverage.toFixed(2)} on ${f.machine ?? "this machine"}.`);
   }
   if (f.sigterm) {
     const t = f.sigterm;
