@@ -51,7 +51,11 @@ function alive(pid: number): boolean {
 export async function removeStaleRuns(docker: Docker): Promise<void> {
   const runs = new Set<string>();
   for (const kind of KINDS) {
-    const r = await docker.run([...kind.list.slice(0, -1), "--format", `{{.Label "${RUN_LABEL}"}}`, "--filter", `label=${RUN_LABEL}`], { reject: false });
+    const ids = (await docker.run([...kind.list, "--filter", `label=${RUN_LABEL}`], { reject: false })).stdout.split("\n").filter(Boolean);
+    if (ids.length === 0) continue;
+    // `inspect` reads labels the same way for every kind (image listings have no .Label).
+    const inspectKind = kind.list[0] === "ps" ? "container" : kind.list[0];
+    const r = await docker.run([inspectKind, "inspect", "--format", `{{index ${inspectKind === "image" || inspectKind === "container" ? ".Config.Labels" : ".Labels"} "${RUN_LABEL}"}}`, ...new Set(ids)], { reject: false });
     for (const id of r.stdout.split("\n").filter(Boolean)) runs.add(id);
   }
   for (const id of runs) {
