@@ -14,7 +14,7 @@ import { launchBrowser } from "./browser.ts";
 import { Cluster } from "./cluster.ts";
 import { Docker } from "./docker.ts";
 import { ensureEngine, type Engine } from "./engine.ts";
-import { cleanUpOnSignals, newRunId, removeRun, removeStaleRuns } from "./hygiene.ts";
+import { cleanUpOnSignals, newRunId, removeRun, removeStaleRuns, saveLogs } from "./hygiene.ts";
 import { baseImagesOf, buildImage, type ImageBuild } from "./images.ts";
 import { bytes, cpuCores } from "./k8s.ts";
 import { load } from "./load.ts";
@@ -108,7 +108,10 @@ describe(`the ${STACK} stack on a real Docker Engine`, { timeout: 60 * 60_000 },
     try {
       cluster?.stopWatching();
       if (docker) {
-        log("removing everything labelled with this run");
+        const logs = join(ARTIFACTS, "logs");
+        rmSync(logs, { recursive: true, force: true });
+        await saveLogs(docker, runId, logs);
+        log(`container logs kept in ${logs}; removing everything labelled with this run`);
         await removeRun(docker, runId);
       }
       if (workDir) rmSync(workDir, { recursive: true, force: true });

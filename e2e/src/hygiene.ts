@@ -4,6 +4,8 @@
 // still going, and removed at the next start. Nothing without the label is ever touched.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Docker, RUN_LABEL } from "./docker.ts";
 import { log } from "./log.ts";
 
@@ -17,6 +19,16 @@ const KINDS = [
   { list: ["volume", "ls", "--format", "{{.Name}}"], remove: ["volume", "rm", "-f"] },
   { list: ["image", "ls", "--format", "{{.ID}}"], remove: ["image", "rm", "-f"] },
 ] as const;
+
+/** Writes the logs of every container of the run to dir/<container>.log (kept for after-the-fact reading). */
+export async function saveLogs(docker: Docker, runId: string, dir: string): Promise<void> {
+  const names = (await docker.run(["ps", "-a", "--format", "{{.Names}}", "--filter", `label=${RUN_LABEL}=${runId}`], { reject: false })).stdout.split("\n").filter(Boolean);
+  mkdirSync(dir, { recursive: true });
+  for (const name of names) {
+    const r = await docker.run(["logs", "--timestamps", name], { reject: false });
+    writeFileSync(join(dir, `${name}.log`), r.stdout + r.stderr);
+  }
+}
 
 /** Removes every container, network, volume and image labelled with this run id. */
 export async function removeRun(docker: Docker, runId: string): Promise<void> {
