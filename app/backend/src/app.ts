@@ -8,6 +8,7 @@ import Fastify, {
 } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import type { Auth } from "./auth/auth.js";
+import { SessionResolver } from "./auth/session-cache.js";
 import type { Agent } from "./agent/types.js";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
@@ -97,6 +98,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const conversations = new ConversationService(context.database.db);
   const chat = new ChatService(context.agent, tasks, conversations, config.llm.timeoutMs, context.logger);
 
+  const sessions = new SessionResolver(auth, config.sessionCacheTtlMs);
+
   app.decorateRequest("user", null as never);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -116,15 +119,15 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   await app.register(rateLimit, { global: false });
   await app.register(healthRoutes, { readiness });
-  await app.register(authRoutes, { auth, signInPerMinute: config.rateLimits.signInPerMinute });
+  await app.register(authRoutes, { auth, sessions, signInPerMinute: config.rateLimits.signInPerMinute });
   await app.register(async (api) => {
-    api.addHook("onRequest", requireUser(auth));
+    api.addHook("onRequest", requireUser(sessions));
     await api.register(taskRoutes, { tasks });
     await api.register(chatRoutes, { chat, chatPerMinute: config.rateLimits.chatPerMinute });
     await api.register(conversationRoutes, { conversations });
   });
   await app.register(async (mcp) => {
-    mcp.addHook("onRequest", requireUser(auth, { wwwAuthenticate: true }));
+    mcp.addHook("onRequest", requireUser(sessions, { wwwAuthenticate: true }));
     await mcp.register(mcpRoutes, { tasks });
   });
   return app;

@@ -20,6 +20,8 @@ export interface Config {
     /** Chat messages allowed per user per minute. */
     chatPerMinute: number;
   };
+  /** How long a resolved session is reused by this replica (0 = ask Better Auth on every request). */
+  sessionCacheTtlMs: number;
   shutdown: {
     /** How long /ready answers 503 before the listener closes, so load balancers stop routing here first. */
     delayMs: number;
@@ -111,6 +113,7 @@ const EnvObject = z.object({
   LLM_MAX_STEPS: integer(1, 20, 5),
   SIGN_IN_RATE_LIMIT: integer(1, 1000000, 5),
   CHAT_RATE_LIMIT: integer(1, 1000000, 20),
+  SESSION_CACHE_TTL_MS: integer(0, 60000, 5000),
   SHUTDOWN_DELAY_MS: integer(0, 120000, 5000),
   SHUTDOWN_TIMEOUT_MS: integer(1000, 600000, 25000),
 });
@@ -210,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSteps: e.LLM_MAX_STEPS,
     },
     rateLimits: { signInPerMinute: e.SIGN_IN_RATE_LIMIT, chatPerMinute: e.CHAT_RATE_LIMIT },
+    sessionCacheTtlMs: e.SESSION_CACHE_TTL_MS,
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
   };
 }

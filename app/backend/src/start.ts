@@ -36,7 +36,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     logLevel: config.logLevel,
   });
   const readiness = new Readiness(database.db);
-  const app = await buildApp({ config, logger, database, auth, agent: createAgent(config.llm), readiness });
+  const app = await buildApp({ config, logger, database, auth, agent: await createAgent(config.llm), readiness });
   app.addHook("onClose", async () => database.close());
 
   await app.listen({ port: config.port, host: config.host });

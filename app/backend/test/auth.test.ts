@@ -80,6 +80,16 @@ describe("sign-up, sign-in, session and sign-out", () => {
   });
 });
 
+describe("session cache across replicas", () => {
+  it("with SESSION_CACHE_TTL_MS=0 a sign-out on one replica is refused at once on another", async () => {
+    const other = await startTestServer(databaseUrl, { SESSION_CACHE_TTL_MS: "0" });
+    const session = await signUp(url);
+    assert.equal((await request(other.url, "GET", "/api/tasks", { token: session.token })).status, 200);
+    assert.equal((await request(url, "POST", "/api/auth/sign-out", { token: session.token, body: {} })).status, 200);
+    assertError(await request(other.url, "GET", "/api/tasks", { token: session.token }), 401, "unauthorized");
+  });
+});
+
 describe("sign-in rate limit (per e-mail address)", () => {
   it("answers 429 in the shared shape after too many attempts for one address, without blocking others", async () => {
     const { email } = await signUp(url);

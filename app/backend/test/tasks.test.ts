@@ -115,6 +115,18 @@ describe("tasks API", () => {
     assert.equal(defaulted.body.total, 3, "status defaults to all");
   });
 
+  it("lists tasks in exactly the shape a single read returns", async () => {
+    const user = await signUp(url);
+    await createTask(user, { title: 'Quotes " and \\ backslashes', description: "Ünïcødé ✓", dueDate: "2030-01-31" });
+    await createTask(user, { title: "Plain", priority: "low" });
+    const list = await request(url, "GET", "/api/tasks", { token: user.token });
+    assert.match(list.headers.get("content-type") ?? "", /application\/json/);
+    for (const listed of list.body.tasks) {
+      const single = await request(url, "GET", `/api/tasks/${listed.id}`, { token: user.token });
+      assert.deepEqual(listed, single.body);
+    }
+  });
+
   it("paginates with limit and offset while total counts every match", async () => {
     const user = await signUp(url);
     for (let i = 1; i <= 7; i++) await createTask(user, { title: `Task ${i}` });

@@ -312,6 +312,8 @@ function chooseCandidate(message: string, choice: PendingChoice): { id: number; 
 
 export class BuiltinAgent implements Agent {
   readonly provider = "builtin";
+  // Only the previous reply matters: its open question or the task it acted on.
+  readonly history = { messages: 2, toolCalls: true };
 
   async respond({ history, message, tools }: AgentInput): Promise<AgentOutput> {
     const choice = pendingChoice(history);

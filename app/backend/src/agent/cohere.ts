@@ -11,6 +11,7 @@ import type { Agent, AgentInput, AgentOutput } from "./types.js";
  */
 export class CohereAgent implements Agent {
   readonly provider = "cohere";
+  readonly history = { messages: 20, toolCalls: false };
   private readonly client: CohereClientV2;
 
   constructor(private readonly llm: LlmConfig) {

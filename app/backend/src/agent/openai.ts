@@ -13,6 +13,7 @@ import type { Agent, AgentInput, AgentOutput } from "./types.js";
  */
 export class OpenAIAgent implements Agent {
   readonly provider = "openai";
+  readonly history = { messages: 20, toolCalls: false };
   private readonly client: OpenAI;
 
   constructor(private readonly llm: LlmConfig) {

@@ -32,5 +32,7 @@ export interface AgentOutput {
 
 export interface Agent {
   readonly provider: string;
+  /** How much of the conversation this agent reads: the latest `messages`, with or without their tool calls. */
+  readonly history: { messages: number; toolCalls: boolean };
   respond(input: AgentInput): Promise<AgentOutput>;
 }

@@ -42,10 +42,3 @@ export function createAuth(settings: {
 }
 
 export type Auth = ReturnType<typeof createAuth>;
-
-/** The signed-in user behind a request's session cookie or bearer token, if any. */
-export async function sessionUser(auth: Auth, headers: Headers): Promise<AuthenticatedUser | undefined> {
-  const session = await auth.api.getSession({ headers });
-  if (!session) return undefined;
-  return { id: session.user.id, email: session.user.email, name: session.user.name };
-}

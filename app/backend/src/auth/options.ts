@@ -1,5 +1,5 @@
 import type { BetterAuthOptions } from "better-auth";
-import { bearer } from "better-auth/plugins";
+import { bearer } from "better-auth/plugins/bearer";
 import type { Kysely } from "kysely";
 
 export interface AuthSettings {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { fromNodeHeaders } from "better-auth/node";
 import type {} from "@fastify/rate-limit";
 import type { Auth } from "../auth/auth.js";
+import type { SessionResolver } from "../auth/session-cache.js";
 import { AppError } from "../errors.js";
 
 const PROXY_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
@@ -77,14 +78,18 @@ function signInKey(request: FastifyRequest): string {
 /** Mounts Better Auth at /api/auth/*, with sign-in attempts limited per e-mail address. */
 export async function authRoutes(
   app: FastifyInstance,
-  options: { auth: Auth; signInPerMinute: number },
+  options: { auth: Auth; sessions: SessionResolver; signInPerMinute: number },
 ): Promise<void> {
   // Better Auth parses the body itself from the Fetch Request: hand it the bytes as received.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
-  const handler = async (request: FastifyRequest, reply: FastifyReply) =>
-    sendFetchResponse(reply, await options.auth.handler(toFetchRequest(request)));
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const response = await options.auth.handler(toFetchRequest(request));
+    // Sign-out and session revocation must not be outlived by this replica's session cache.
+    if (request.method !== "GET") options.sessions.forget(request.headers);
+    return sendFetchResponse(reply, response);
+  };
 
   app.route({
     method: "POST",

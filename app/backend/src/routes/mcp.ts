@@ -1,12 +1,20 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { errorBody } from "../errors.js";
-import { createMcpServer } from "../mcp/server.js";
 import type { TaskService } from "../services/tasks.js";
+
+// Loaded on the first MCP request: the SDK is ~9 MiB of memory a replica that never serves MCP does not need.
+const loadMcp = async () => {
+  const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/streamableHttp.js"),
+    import("../mcp/server.js"),
+  ]);
+  return { StreamableHTTPServerTransport, createMcpServer };
+};
 
 /** POST /mcp: MCP over Streamable HTTP, stateless (no session id), JSON responses. */
 export async function mcpRoutes(app: FastifyInstance, { tasks }: { tasks: TaskService }): Promise<void> {
   app.post("/mcp", async (request, reply) => {
+    const { StreamableHTTPServerTransport, createMcpServer } = await loadMcp();
     const server = createMcpServer(tasks, request.user.id);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     // The transport writes the response itself.

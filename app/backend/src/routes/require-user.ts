@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { fromNodeHeaders } from "better-auth/node";
-import { sessionUser, type Auth, type AuthenticatedUser } from "../auth/auth.js";
+import type { AuthenticatedUser } from "../auth/auth.js";
+import type { SessionResolver } from "../auth/session-cache.js";
 import { errorBody } from "../errors.js";
 
 declare module "fastify" {
@@ -14,9 +14,9 @@ declare module "fastify" {
  * An onRequest hook that admits only requests carrying a valid session (cookie
  * or `Authorization: Bearer <token>`), before any body is read.
  */
-export function requireUser(auth: Auth, options: { wwwAuthenticate?: boolean } = {}) {
+export function requireUser(sessions: SessionResolver, options: { wwwAuthenticate?: boolean } = {}) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const user = await sessionUser(auth, fromNodeHeaders(request.headers));
+    const user = await sessions.resolve(request.headers);
     if (user) {
       request.user = user;
       return;

@@ -40,9 +40,9 @@ const PatchBody = z
 const Params = z.strictObject({ id: IdParam });
 
 export async function taskRoutes(app: FastifyInstance, { tasks }: { tasks: TaskService }): Promise<void> {
-  app.get("/api/tasks", async (request) => {
+  app.get("/api/tasks", async (request, reply) => {
     const query = parseInput(ListQuery, request.query, "query");
-    return tasks.list(request.user.id, query);
+    return reply.type("application/json; charset=utf-8").send(await tasks.listJson(request.user.id, query));
   });
 
   app.post("/api/tasks", async (request, reply) => {

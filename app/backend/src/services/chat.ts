@@ -6,9 +6,6 @@ import type { Logger } from "../logger.js";
 import type { ConversationService } from "./conversations.js";
 import type { TaskService } from "./tasks.js";
 
-/** How many earlier messages the agent sees: enough context, bounded prompt size. */
-const HISTORY_LIMIT = 20;
-
 export interface ChatReply {
   conversationId: string;
   reply: string;
@@ -33,7 +30,7 @@ export class ChatService {
     const conversation = input.conversationId
       ? await this.conversations.require(userId, input.conversationId)
       : await this.conversations.create(userId, input.message);
-    const history = await this.conversations.history(conversation.id, HISTORY_LIMIT);
+    const history = await this.conversations.history(conversation.id, this.agent.history);
     await this.conversations.append(userId, conversation.id, { role: "user", content: input.message });
 
     const tools = new TaskTools(this.tasks, userId);

@@ -103,16 +103,26 @@ export class ConversationService {
     return { id: row.id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
   }
 
-  /** The latest `limit` messages, oldest first. */
-  async history(conversationId: string, limit: number): Promise<StoredMessage[]> {
-    const rows = await this.db
+  /**
+   * The latest `messages` messages, oldest first. Tool calls (which can hold whole
+   * task lists) and agent state are read only for an agent that uses them.
+   */
+  async history(conversationId: string, want: { messages: number; toolCalls: boolean }): Promise<StoredMessage[]> {
+    const query = this.db
       .selectFrom("messages")
-      .selectAll()
       .where("conversation_id", "=", conversationId)
       .orderBy("id", "desc")
-      .limit(limit)
-      .execute();
-    return rows.reverse().map(toMessage);
+      .limit(want.messages);
+    if (want.toolCalls) return (await query.selectAll().execute()).reverse().map(toMessage);
+    const rows = await query.select(["id", "role", "content", "created_at"]).execute();
+    return rows.reverse().map((row) => ({
+      id: row.id,
+      role: row.role,
+      content: row.content,
+      toolCalls: [],
+      agentState: null,
+      createdAt: row.created_at,
+    }));
   }
 
   async append(
@@ -120,7 +130,14 @@ export class ConversationService {
     conversationId: string,
     message: { role: "user" | "assistant"; content: string; toolCalls?: ToolCall[]; agentState?: unknown },
   ): Promise<StoredMessage> {
+    // One round trip: insert the message and mark the conversation active.
     const row = await this.db
+      .with("touched", (db) =>
+        db
+          .updateTable("conversations")
+          .set({ updated_at: sql<Date>`now()` })
+          .where("id", "=", conversationId),
+      )
       .insertInto("messages")
       .values({
         conversation_id: conversationId,
@@ -132,11 +149,6 @@ export class ConversationService {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await this.db
-      .updateTable("conversations")
-      .set({ updated_at: sql<Date>`now()` })
-      .where("id", "=", conversationId)
-      .execute();
     return toMessage(row);
   }
 }
