@@ -45,7 +45,6 @@ interface PodState {
   ip: string;
   containers: ContainerState[];
   initSeconds: number;
-  createdAt: number;
   terminating: boolean;
   readonly stop: AbortController;
   /** Settles when every container is ready, or rejects when one cannot become ready. */
@@ -135,7 +134,6 @@ export class Cluster {
 
   /** Creates one pod (volumes, pause, init containers, containers) and starts its probes. */
   async startPod(pod: Pod): Promise<void> {
-    const createdAt = Date.now();
     const pause = this.name(pod.name);
     const volumes = await this.createVolumes(pod);
     const aliases = [
@@ -149,7 +147,7 @@ export class Cluster {
       "-v", `${this.o.runnerDir}:/e2e-runner:ro`, "--entrypoint", "sleep", this.o.infraImage, "infinity",
     ]);
     const ip = (await this.docker.run(["inspect", "-f", `{{(index .NetworkSettings.Networks "${this.network}").IPAddress}}`, pause])).stdout.trim();
-    const state: PodState = { pod, pause, ip, containers: [], initSeconds: 0, createdAt, terminating: false, stop: new AbortController(), ready: Promise.resolve() };
+    const state: PodState = { pod, pause, ip, containers: [], initSeconds: 0, terminating: false, stop: new AbortController(), ready: Promise.resolve() };
     this.state.set(pod.name, state);
 
     const initStarted = Date.now();
