@@ -27,11 +27,11 @@ export class ChatService {
   ) {}
 
   async send(userId: string, input: { message: string; conversationId?: string }): Promise<ChatReply> {
-    const conversation = input.conversationId
-      ? await this.conversations.require(userId, input.conversationId)
-      : await this.conversations.create(userId, input.message);
-    const history = await this.conversations.history(conversation.id, this.agent.history);
-    await this.conversations.append(userId, conversation.id, { role: "user", content: input.message });
+    const conversationId = input.conversationId ?? (await this.conversations.create(userId, input.message)).id;
+    const history = input.conversationId
+      ? await this.conversations.history(userId, conversationId, this.agent.history)
+      : [];
+    await this.conversations.append(userId, conversationId, { role: "user", content: input.message });
 
     const tools = new TaskTools(this.tasks, userId);
     let output;
@@ -40,15 +40,15 @@ export class ChatService {
         this.agent.respond({ history, message: input.message, tools, signal }),
       );
     } catch (error) {
-      throw this.toHttpError(error, conversation.id, tools.calls);
+      throw this.toHttpError(error, conversationId, tools.calls);
     }
-    await this.conversations.append(userId, conversation.id, {
+    await this.conversations.append(userId, conversationId, {
       role: "assistant",
       content: output.reply,
       toolCalls: output.toolCalls,
       agentState: output.agentState,
     });
-    return { conversationId: conversation.id, reply: output.reply, toolCalls: output.toolCalls };
+    return { conversationId: conversationId, reply: output.reply, toolCalls: output.toolCalls };
   }
 
   private toHttpError(error: unknown, conversationId: string, toolCalls: ToolCall[]): Error {

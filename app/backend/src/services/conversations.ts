@@ -104,13 +104,30 @@ export class ConversationService {
   }
 
   /**
-   * The latest `messages` messages, oldest first. Tool calls (which can hold whole
-   * task lists) and agent state are read only for an agent that uses them.
+   * The latest `messages` messages of the user's conversation, oldest first; a 404
+   * if it is not theirs. Tool calls (which can hold whole task lists) and agent
+   * state are read only for an agent that uses them. Messages carry their owner,
+   * so one query both reads and authorizes in the usual case.
    */
-  async history(conversationId: string, want: { messages: number; toolCalls: boolean }): Promise<StoredMessage[]> {
+  async history(
+    userId: string,
+    conversationId: string,
+    want: { messages: number; toolCalls: boolean },
+  ): Promise<StoredMessage[]> {
+    const messages = await this.latestMessages(userId, conversationId, want);
+    if (messages.length === 0) await this.require(userId, conversationId);
+    return messages;
+  }
+
+  private async latestMessages(
+    userId: string,
+    conversationId: string,
+    want: { messages: number; toolCalls: boolean },
+  ): Promise<StoredMessage[]> {
     const query = this.db
       .selectFrom("messages")
       .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", userId)
       .orderBy("id", "desc")
       .limit(want.messages);
     if (want.toolCalls) return (await query.selectAll().execute()).reverse().map(toMessage);
