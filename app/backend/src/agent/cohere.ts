@@ -1,7 +1,8 @@
 import { CohereClientV2, CohereError, CohereTimeoutError, type Cohere } from "cohere-ai";
 import type { LlmConfig } from "../config.js";
 import { AgentProviderError, AgentTimeoutError } from "./errors.js";
-import { functionTools, historyMessages, parseToolArguments, stepLimitReply, systemPrompt } from "./prompt.js";
+import { functionTools, historyMessages, systemPrompt } from "./prompt.js";
+import { runToolLoop, type ModelStep } from "./tool-loop.js";
 import type { Agent, AgentInput, AgentOutput } from "./types.js";
 
 /**
@@ -29,27 +30,27 @@ export class CohereAgent implements Agent {
       ...historyMessages(history),
       { role: "user", content: message },
     ];
-    for (let step = 1; step <= this.llm.maxSteps; step++) {
-      const lastStep = step === this.llm.maxSteps;
-      const response = await this.chat(messages, lastStep, signal);
-      const answer = response.message;
-      const calls = (answer.toolCalls ?? []).filter((call) => call.function?.name);
-      const text = (answer.content ?? [])
-        .map((item) => (item.type === "text" ? item.text : ""))
-        .join("")
-        .trim();
-      if (calls.length === 0 || lastStep) {
-        const reply = text || (calls.length > 0 ? stepLimitReply(this.llm.maxSteps) : "");
-        if (!reply) throw new AgentProviderError(this.provider, "the model returned an empty answer");
-        return { reply, toolCalls: tools.calls };
-      }
-      messages.push({ role: "assistant", toolCalls: calls, toolPlan: answer.toolPlan });
-      for (const call of calls) {
-        const result = await tools.call(call.function!.name!, parseToolArguments(call.function!.arguments));
-        messages.push({ role: "tool", toolCallId: call.id, content: JSON.stringify(result) });
-      }
-    }
-    return { reply: stepLimitReply(this.llm.maxSteps), toolCalls: tools.calls };
+    return runToolLoop({
+      provider: this.provider,
+      maxSteps: this.llm.maxSteps,
+      tools,
+      ask: async (lastStep): Promise<ModelStep<Cohere.ToolCallV2> & { plan?: string }> => {
+        const answer = (await this.chat(messages, lastStep, signal)).message;
+        const text = (answer.content ?? []).map((item) => (item.type === "text" ? item.text : "")).join("");
+        const calls = (answer.toolCalls ?? []).filter((call) => call.function?.name);
+        return {
+          text,
+          plan: answer.toolPlan,
+          calls: calls.map((call) => ({ call, name: call.function!.name!, arguments: call.function!.arguments })),
+        };
+      },
+      remember: (step: ModelStep<Cohere.ToolCallV2> & { plan?: string }, results) => {
+        messages.push({ role: "assistant", toolCalls: step.calls.map((c) => c.call), toolPlan: step.plan });
+        step.calls.forEach(({ call }, i) =>
+          messages.push({ role: "tool", toolCallId: call.id, content: JSON.stringify(results[i]) }),
+        );
+      },
+    });
   }
 
   private async chat(messages: Cohere.ChatMessageV2[], lastStep: boolean, signal: AbortSignal) {

@@ -1,8 +1,12 @@
 import OpenAI from "openai";
-import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type {
+  ChatCompletionMessageFunctionToolCall,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
 import type { LlmConfig } from "../config.js";
 import { AgentProviderError, AgentTimeoutError } from "./errors.js";
-import { functionTools, historyMessages, parseToolArguments, stepLimitReply, systemPrompt } from "./prompt.js";
+import { functionTools, historyMessages, systemPrompt } from "./prompt.js";
+import { runToolLoop, type ModelStep } from "./tool-loop.js";
 import type { Agent, AgentInput, AgentOutput } from "./types.js";
 
 /**
@@ -32,24 +36,26 @@ export class OpenAIAgent implements Agent {
       ...historyMessages(history),
       { role: "user", content: message },
     ];
-    for (let step = 1; step <= this.llm.maxSteps; step++) {
-      const lastStep = step === this.llm.maxSteps;
-      const completion = await this.complete(messages, lastStep, signal);
-      const answer = completion.choices[0]?.message;
-      if (!answer) throw new AgentProviderError(this.provider, "the response contained no message");
-      const calls = (answer.tool_calls ?? []).filter((call) => call.type === "function");
-      if (calls.length === 0 || lastStep) {
-        const reply = answer.content?.trim() || (calls.length > 0 ? stepLimitReply(this.llm.maxSteps) : "");
-        if (!reply) throw new AgentProviderError(this.provider, "the model returned an empty answer");
-        return { reply, toolCalls: tools.calls };
-      }
-      messages.push({ role: "assistant", content: answer.content ?? null, tool_calls: calls });
-      for (const call of calls) {
-        const result = await tools.call(call.function.name, parseToolArguments(call.function.arguments));
-        messages.push({ role: "tool", tool_call_id: call.id, content: JSON.stringify(result) });
-      }
-    }
-    return { reply: stepLimitReply(this.llm.maxSteps), toolCalls: tools.calls };
+    return runToolLoop({
+      provider: this.provider,
+      maxSteps: this.llm.maxSteps,
+      tools,
+      ask: async (lastStep): Promise<ModelStep<ChatCompletionMessageFunctionToolCall>> => {
+        const answer = (await this.complete(messages, lastStep, signal)).choices[0]?.message;
+        if (!answer) throw new AgentProviderError(this.provider, "the response contained no message");
+        const calls = (answer.tool_calls ?? []).filter((call) => call.type === "function");
+        return {
+          text: answer.content ?? "",
+          calls: calls.map((call) => ({ call, name: call.function.name, arguments: call.function.arguments })),
+        };
+      },
+      remember: (step, results) => {
+        messages.push({ role: "assistant", content: step.text || null, tool_calls: step.calls.map((c) => c.call) });
+        step.calls.forEach(({ call }, i) =>
+          messages.push({ role: "tool", tool_call_id: call.id, content: JSON.stringify(results[i]) }),
+        );
+      },
+    });
   }
 
   private async complete(messages: ChatCompletionMessageParam[], lastStep: boolean, signal: AbortSignal) {
