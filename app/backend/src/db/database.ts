@@ -35,6 +35,8 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: 30000,
+    // Shows up in pg_stat_activity, so operators can tell this service's connections apart.
+    application_name: "todo-backend",
     types,
   });
   // An idle client losing its connection (database restart) emits 'error' on the
