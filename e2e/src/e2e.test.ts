@@ -16,6 +16,7 @@ import { Docker } from "./docker.ts";
 import { ensureEngine, type Engine } from "./engine.ts";
 import { cleanUpOnSignals, newRunId, removeRun, removeStaleRuns, saveLogs } from "./hygiene.ts";
 import { baseImagesOf, buildImage, type ImageBuild } from "./images.ts";
+import type { renderStack as RenderStack } from "../../render/index.ts";
 import { bytes, cpuCores } from "./k8s.ts";
 import { load } from "./load.ts";
 import { log } from "./log.ts";
@@ -30,7 +31,7 @@ const ARTIFACTS = join(E2E, "artifacts");
 
 // render/index.ts is CommonJS TypeScript; loaded through require so its __dirname is its own.
 const { renderStack } = createRequire(import.meta.url)(join(ROOT, "render", "index.ts")) as {
-  renderStack(o: { stack: string; secrets: "reveal" }): Promise<{ objects: any[]; images: ImageBuild[] }>;
+  renderStack: typeof RenderStack;
 };
 
 const runId = newRunId();

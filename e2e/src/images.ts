@@ -8,16 +8,9 @@ import { execa } from "execa";
 import { Docker, RUN_LABEL } from "./docker.ts";
 import { log } from "./log.ts";
 
-/** One docker.Image build, as render/index.ts returns it (ImageBuild). */
-export interface ImageBuild {
-  app: string;
-  imageName: string;
-  context: string;
-  dockerfile: string;
-  platform?: string;
-  target?: string;
-  args: Record<string, string>;
-}
+import type { ImageBuild } from "../../render/index.ts";
+
+export type { ImageBuild };
 
 export interface BuildFigures {
   app: string;
