@@ -7,6 +7,13 @@
 
 export const DEFAULT_BACKEND_URL = "http://todo-backend:8000";
 
+/**
+ * Headers through which a proxy in front tells who the client is and which
+ * origin it asked for. Sent by anyone else, they are lies the backend would
+ * believe (auth derives the public origin from them).
+ */
+export const FORWARDING_HEADERS = ["x-forwarded-host", "x-forwarded-proto", "x-forwarded-for", "x-forwarded-port", "forwarded", "x-real-ip"] as const;
+
 /** Headers that describe one hop of the connection, not the message (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -39,6 +46,8 @@ const UNREACHABLE_CODES = new Set([
 export interface ProxyOptions {
   /** Value of BACKEND_URL for this request; `undefined` or empty means the default. */
   readonly backendUrl: string | undefined;
+  /** Value of TRUST_FORWARDED_HEADERS for this request; see parseTrustForwardedHeaders. */
+  readonly trustForwardedHeaders: string | undefined;
   /** Where to report failures the user only sees summarised. @default console.error */
   readonly log?: (message: string) => void;
 }
@@ -46,6 +55,23 @@ export interface ProxyOptions {
 /** The one error shape of the whole API: `{ error: { code, message } }`. */
 export function errorResponse(status: number, code: string, message: string): Response {
   return Response.json({ error: { code, message } }, { status, headers: { "cache-control": "no-store" } });
+}
+
+/** What the browser is told when the proxy's own configuration is wrong; the details go to the log. */
+const MISCONFIGURED =
+  "This site is not configured correctly, so it cannot reach its server. The operator will find the details in the server log.";
+
+/**
+ * Parses TRUST_FORWARDED_HEADERS: `true` when a proxy or Ingress in front sets
+ * X-Forwarded-* (its values are kept), `false` or unset when clients connect
+ * directly (their values are replaced). Returns a message naming the variable,
+ * the value and what is allowed when it is neither.
+ */
+export function parseTrustForwardedHeaders(raw: string | undefined): boolean | string {
+  const value = raw?.trim() ?? "";
+  if (value === "" || value === "false") return false;
+  if (value === "true") return true;
+  return `TRUST_FORWARDED_HEADERS is "${raw}"; expected "true" (a proxy or Ingress in front sets X-Forwarded-*) or "false" (the default: clients connect directly)`;
 }
 
 /**
@@ -75,7 +101,7 @@ function upstreamUrl(base: URL, incoming: URL): URL {
   return new URL(`${prefix}${incoming.pathname}${incoming.search}`, base.origin);
 }
 
-function forwardedRequestHeaders(request: Request, incoming: URL): Headers {
+function forwardedRequestHeaders(request: Request, incoming: URL, trustForwarded: boolean): Headers {
   const headers = new Headers();
   const connectionListed = listedInConnection(request.headers);
   for (const [name, value] of request.headers) {
@@ -87,11 +113,14 @@ function forwardedRequestHeaders(request: Request, incoming: URL): Headers {
   // fetch() asks for gzip/br by default and decodes the answer itself; identity
   // keeps bytes unchanged end to end (Next compresses toward the browser).
   headers.set("accept-encoding", "identity");
-  // Keep what an Ingress or other proxy in front already said; fill in the rest
-  // from this hop, so the backend can derive the public origin for auth.
-  if (!headers.has("x-forwarded-host")) {
-    headers.set("x-forwarded-host", request.headers.get("host") ?? incoming.host);
-  }
+  // The backend derives the public origin for auth from these. A trusted proxy
+  // in front has set them: keep what it said and fill in the rest from this
+  // hop. Otherwise the client itself is on the other end of the connection and
+  // the Host it sent is the origin it asked for. (proxy.ts has already removed
+  // client-sent X-Forwarded-Proto/-For then, so that Next put in its own,
+  // taken from the connection.)
+  const host = request.headers.get("host") ?? incoming.host;
+  if (!trustForwarded || !headers.has("x-forwarded-host")) headers.set("x-forwarded-host", host);
   if (!headers.has("x-forwarded-proto")) {
     headers.set("x-forwarded-proto", incoming.protocol.replace(/:$/, ""));
   }
@@ -133,17 +162,26 @@ function failureCode(error: unknown): string | undefined {
 }
 
 /**
+ * The answer to a request that the proxy's configuration makes impossible:
+ * the operator reads what is wrong in the log, the browser only learns that
+ * something is (a configured address is nobody else's business).
+ */
+export function misconfigured(code: string, detail: string, log: (message: string) => void): Response {
+  log(`[proxy] ${detail}`);
+  return errorResponse(500, code, MISCONFIGURED);
+}
+
+/**
  * Sends `request` to the backend named by `options.backendUrl` and returns its
- * response. Never throws: an unusable BACKEND_URL is a 500 and an unreachable
- * backend a 502, both in the API's error shape.
+ * response. Never throws: an unusable BACKEND_URL or TRUST_FORWARDED_HEADERS is
+ * a 500 and an unreachable backend a 502, both in the API's error shape.
  */
 export async function proxyToBackend(request: Request, options: ProxyOptions): Promise<Response> {
   const log = options.log ?? ((message: string) => console.error(message));
   const base = parseBackendUrl(options.backendUrl);
-  if (typeof base === "string") {
-    log(`[proxy] ${base}`);
-    return errorResponse(500, "BACKEND_URL_INVALID", base);
-  }
+  if (typeof base === "string") return misconfigured("BACKEND_URL_INVALID", base, log);
+  const trustForwarded = parseTrustForwardedHeaders(options.trustForwardedHeaders);
+  if (typeof trustForwarded === "string") return misconfigured("TRUST_FORWARDED_HEADERS_INVALID", trustForwarded, log);
 
   const incoming = new URL(request.url);
   const target = upstreamUrl(base, incoming);
@@ -153,7 +191,7 @@ export async function proxyToBackend(request: Request, options: ProxyOptions): P
   try {
     upstream = await fetch(target, {
       method: request.method,
-      headers: forwardedRequestHeaders(request, incoming),
+      headers: forwardedRequestHeaders(request, incoming, trustForwarded),
       body: hasBody ? request.body : undefined,
       // Streams the request body instead of buffering it (required by undici for streams).
       ...(hasBody ? { duplex: "half" } : {}),

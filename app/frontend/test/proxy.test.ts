@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 
-import { DEFAULT_BACKEND_URL, parseBackendUrl, proxyToBackend } from "../lib/backend-proxy";
+import { DEFAULT_BACKEND_URL, parseBackendUrl, parseTrustForwardedHeaders, proxyToBackend } from "../lib/backend-proxy";
 
 /** What the stand-in backend saw of the last request. */
 interface Seen {
@@ -96,7 +96,11 @@ after(() => {
   backend.server.close();
 });
 
-const proxy = (request: Request, backendUrl = backend.url) => proxyToBackend(request, { backendUrl, log: () => {} });
+const proxy = (request: Request, backendUrl = backend.url, trustForwardedHeaders?: string) =>
+  proxyToBackend(request, { backendUrl, trustForwardedHeaders, log: () => {} });
+
+/** What a client that connects directly might claim, to pass itself off as another origin. */
+const FORGED = { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7" };
 
 describe("proxying to the backend", () => {
   test("forwards method, path, query, cookies and body, and returns status, headers and body unchanged", async () => {
@@ -151,20 +155,18 @@ describe("proxying to the backend", () => {
     assert.equal(backend.last?.headers.host, new URL(backend.url).host);
   });
 
-  test("keeps X-Forwarded-* values that an Ingress already set", async () => {
-    await proxy(
-      new Request("http://internal:3000/api/echo", {
-        headers: {
-          host: "todo-frontend",
-          "x-forwarded-host": "todo.local",
-          "x-forwarded-proto": "https",
-          "x-forwarded-for": "203.0.113.7",
-        },
-      }),
-    );
-    assert.equal(backend.last?.headers["x-forwarded-host"], "todo.local");
+  test("with TRUST_FORWARDED_HEADERS=true, keeps the X-Forwarded-* values that an Ingress set", async () => {
+    await proxy(new Request("http://internal:3000/api/echo", { headers: { host: "todo-frontend", ...FORGED } }), backend.url, "true");
+    assert.equal(backend.last?.headers["x-forwarded-host"], "evil.example");
     assert.equal(backend.last?.headers["x-forwarded-proto"], "https");
     assert.equal(backend.last?.headers["x-forwarded-for"], "203.0.113.7");
+  });
+
+  test("by default (and with TRUST_FORWARDED_HEADERS=false), X-Forwarded-Host is the Host the client asked for", async () => {
+    for (const trust of [undefined, "", "false"]) {
+      await proxy(new Request("http://internal:3000/api/echo", { headers: { host: "todo.example:30080", ...FORGED } }), backend.url, trust);
+      assert.equal(backend.last?.headers["x-forwarded-host"], "todo.example:30080", `with TRUST_FORWARDED_HEADERS=${trust}`);
+    }
   });
 
   test("drops hop-by-hop headers both ways", async () => {
@@ -230,6 +232,7 @@ describe("when the backend cannot be used", () => {
     const logged: string[] = [];
     const response = await proxyToBackend(new Request("http://app.example/api/tasks"), {
       backendUrl: `http://127.0.0.1:${port}`,
+      trustForwardedHeaders: undefined,
       log: (message) => logged.push(message),
     });
     assert.equal(response.status, 502);
@@ -241,12 +244,48 @@ describe("when the backend cannot be used", () => {
     assert.doesNotMatch(body.error.message, new RegExp(String(port)));
   });
 
-  test("answers 500 naming BACKEND_URL, its value and what is allowed when it is not a URL", async () => {
-    const response = await proxy(new Request("http://app.example/api/tasks"), "todo-backend:8000");
+  test("answers 500 when BACKEND_URL is not a URL, and tells the value to the log, not to the browser", async () => {
+    const logged: string[] = [];
+    const response = await proxyToBackend(new Request("http://app.example/api/tasks"), {
+      backendUrl: "todo-backend:8000",
+      trustForwardedHeaders: undefined,
+      log: (message) => logged.push(message),
+    });
     assert.equal(response.status, 500);
     const body = (await response.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, "BACKEND_URL_INVALID");
-    assert.match(body.error.message, /BACKEND_URL is "todo-backend:8000".*expected http: or https:/);
+    assert.match(body.error.message, /not configured correctly.*server log/);
+    assert.doesNotMatch(JSON.stringify(body), /todo-backend/);
+    assert.match(logged.join("\n"), /BACKEND_URL is "todo-backend:8000".*expected http: or https:/);
+  });
+
+  test("answers 500 when TRUST_FORWARDED_HEADERS is neither true nor false, naming it in the log only", async () => {
+    const logged: string[] = [];
+    const response = await proxyToBackend(new Request("http://app.example/api/tasks"), {
+      backendUrl: backend.url,
+      trustForwardedHeaders: "yes",
+      log: (message) => logged.push(message),
+    });
+    assert.equal(response.status, 500);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, "TRUST_FORWARDED_HEADERS_INVALID");
+    assert.doesNotMatch(body.error.message, /yes/);
+    assert.match(logged.join("\n"), /TRUST_FORWARDED_HEADERS is "yes"; expected "true" .* or "false"/);
+  });
+});
+
+describe("reading TRUST_FORWARDED_HEADERS", () => {
+  test("is off unless set to true", () => {
+    assert.equal(parseTrustForwardedHeaders(undefined), false);
+    assert.equal(parseTrustForwardedHeaders(""), false);
+    assert.equal(parseTrustForwardedHeaders("false"), false);
+    assert.equal(parseTrustForwardedHeaders("true"), true);
+  });
+
+  test("rejects anything else, with the value and both allowed values in the message", () => {
+    for (const value of ["1", "TRUE", "on", "yes"]) {
+      assert.match(String(parseTrustForwardedHeaders(value)), new RegExp(`^TRUST_FORWARDED_HEADERS is "${value}"; expected "true" .* or "false"`));
+    }
   });
 });
 

@@ -78,6 +78,66 @@ describe("the built frontend server", () => {
   });
 });
 
+/** Headers a client that connects directly might send to pass itself off as another origin. */
+const FORGED = {
+  "x-forwarded-host": "evil.example",
+  "x-forwarded-proto": "https",
+  "x-forwarded-for": "203.0.113.7",
+  "x-forwarded-port": "443",
+  forwarded: "for=203.0.113.7;proto=https;host=evil.example",
+  "x-real-ip": "203.0.113.7",
+};
+
+describe("X-Forwarded-* headers sent by the client", () => {
+  test("are replaced by what the connection says when TRUST_FORWARDED_HEADERS is unset", async () => {
+    const response = await fetch(`${frontend.url}/api/echo`, { headers: FORGED });
+    assert.equal(response.status, 200);
+    assert.equal(seen["x-forwarded-host"], new URL(frontend.url).host);
+    assert.equal(seen["x-forwarded-proto"], "http");
+    assert.equal(seen["x-forwarded-for"], "127.0.0.1");
+    assert.equal(seen.forwarded, undefined);
+    assert.equal(seen["x-real-ip"], undefined);
+  });
+
+  test("are replaced with TRUST_FORWARDED_HEADERS=false and kept with true", async () => {
+    const backendUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const untrusting = await startFrontend({ backendUrl, env: { TRUST_FORWARDED_HEADERS: "false" } });
+    const trusting = await startFrontend({ backendUrl, env: { TRUST_FORWARDED_HEADERS: "true" } });
+    try {
+      await fetch(`${untrusting.url}/api/echo`, { headers: FORGED });
+      assert.equal(seen["x-forwarded-host"], new URL(untrusting.url).host);
+      assert.equal(seen["x-forwarded-proto"], "http");
+      assert.equal(seen["x-forwarded-for"], "127.0.0.1");
+
+      await fetch(`${trusting.url}/api/echo`, { headers: FORGED });
+      assert.equal(seen["x-forwarded-host"], "evil.example");
+      assert.equal(seen["x-forwarded-proto"], "https");
+      assert.equal(seen["x-forwarded-for"], "203.0.113.7");
+      assert.equal(seen["x-real-ip"], "203.0.113.7");
+    } finally {
+      await untrusting.stop();
+      await trusting.stop();
+    }
+  });
+
+  test("an invalid TRUST_FORWARDED_HEADERS is a 500 for the browser and a clear message in the log", async () => {
+    const backendUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const confused = await startFrontend({ backendUrl, env: { TRUST_FORWARDED_HEADERS: "sometimes" } });
+    try {
+      seen = {};
+      const response = await fetch(`${confused.url}/api/echo`, { headers: FORGED });
+      assert.equal(response.status, 500);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, "TRUST_FORWARDED_HEADERS_INVALID");
+      assert.doesNotMatch(body.error.message, /sometimes/);
+      assert.deepEqual(seen, {}, "the backend was not called");
+      assert.match(confused.output(), /TRUST_FORWARDED_HEADERS is "sometimes"; expected "true" .* or "false"/);
+    } finally {
+      await confused.stop();
+    }
+  });
+});
+
 describe("the built frontend server with no backend", () => {
   test("answers /api/* with a 502 in the API's error shape and /health still with 200", async () => {
     const lonely = await startFrontend({ backendUrl: `http://127.0.0.1:${await freePort()}` });

@@ -8,7 +8,7 @@ import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const FRONTEND_DIR = resolve(import.meta.dirname, "..", "..");
@@ -91,9 +91,34 @@ async function waitForOk(url: string, child: ChildProcess, output: () => string,
   throw new Error(`${url} did not answer 200 within ${limitMs} ms:\n${output()}`);
 }
 
+/**
+ * This machine's first IPv4 address that is not loopback. Browsers treat
+ * http://127.0.0.1 and http://localhost as secure contexts (Secure cookies are
+ * kept there), so only an address like this one shows the app as a person
+ * reaching a NodePort over plain http sees it.
+ */
+export function networkAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((address) => address.family === "IPv4" && !address.internal);
+    if (found) return found.address;
+  }
+  throw new Error(
+    "this machine has no IPv4 address other than loopback; the browser tests need one, because on 127.0.0.1 " +
+      "Chromium keeps Secure cookies over plain http and would hide exactly the bugs they look for",
+  );
+}
+
 export interface FrontendOptions {
   readonly backendUrl: string;
   readonly port?: number;
+  /** More environment for server.js, such as TRUST_FORWARDED_HEADERS. */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Listen on every interface (as in the image) and hand out a URL on
+   * networkAddress() instead of 127.0.0.1.
+   * @default false
+   */
+  readonly onNetwork?: boolean;
 }
 
 /** Runs the production build exactly as the image does: `node server.js`. */
@@ -101,15 +126,19 @@ export async function startFrontend(options: FrontendOptions): Promise<Running> 
   if (!existsSync(STANDALONE_SERVER)) {
     throw new Error(`${STANDALONE_SERVER} is missing: run "npm run build" in app/frontend first`);
   }
+  const host = options.onNetwork ? networkAddress() : "127.0.0.1";
   const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const { child, output, stop } = launch(process.execPath, [STANDALONE_SERVER], join(FRONTEND_DIR, ".next", "standalone"), {
     ...process.env,
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
-    HOSTNAME: "127.0.0.1",
+    HOSTNAME: options.onNetwork ? "0.0.0.0" : "127.0.0.1",
     PORT: String(port),
     BACKEND_URL: options.backendUrl,
+    // Whatever the shell running the tests has set, each test says what it wants.
+    TRUST_FORWARDED_HEADERS: undefined,
+    ...options.env,
   });
   try {
     await waitForOk(`${url}/health`, child, output, 30_000);

@@ -1,0 +1,28 @@
+/**
+ * Next's request hook (the file convention formerly called middleware), for
+ * /api/* only: decides whether the X-Forwarded-* headers of a request may be
+ * believed before lib/backend-proxy.ts passes them to the backend.
+ */
+import { NextResponse, type NextRequest } from "next/server";
+
+import { FORWARDING_HEADERS, misconfigured, parseTrustForwardedHeaders } from "@/lib/backend-proxy";
+
+export function proxy(request: NextRequest): NextResponse | Response {
+  // Read per request, like BACKEND_URL: one image serves every environment.
+  const trusted = parseTrustForwardedHeaders(process.env.TRUST_FORWARDED_HEADERS);
+  if (typeof trusted === "string") {
+    return misconfigured("TRUST_FORWARDED_HEADERS_INVALID", trusted, (message) => console.error(message));
+  }
+  if (trusted) return NextResponse.next();
+
+  // Nobody in front: whoever sent these chose them. Without them, Next fills
+  // X-Forwarded-Host from Host, -Proto from whether it served TLS itself and
+  // -For from the connection's remote address before the route runs.
+  const headers = new Headers(request.headers);
+  for (const name of FORWARDING_HEADERS) headers.delete(name);
+  return NextResponse.next({ request: { headers } });
+}
+
+export const config = {
+  matcher: "/api/:path*",
+};
