@@ -138,6 +138,52 @@ describe("X-Forwarded-* headers sent by the client", () => {
   });
 });
 
+const SECURITY_HEADERS = {
+  "x-frame-options": "DENY",
+  "content-security-policy": "frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "strict-origin-when-cross-origin",
+};
+
+function assertSecurityHeaders(response: Response, what: string): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    assert.equal(response.headers.get(name), value, `${name} on ${what} (status ${response.status})`);
+  }
+}
+
+describe("security headers", () => {
+  test("come with pages, static assets, /health, a 404 and proxied /api/* answers", async () => {
+    const page = await fetch(`${frontend.url}/sign-in`);
+    assertSecurityHeaders(page, "/sign-in");
+    const script = /src="(\/_next\/static\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    assert.ok(script, "the sign-in page loads a script from /_next/static");
+    for (const path of ["/", script, "/health", "/no-such-page", "/api/missing", "/api/echo"]) {
+      const response = await fetch(`${frontend.url}${path}`, { redirect: "manual" });
+      await response.arrayBuffer();
+      assertSecurityHeaders(response, path);
+    }
+  });
+
+  test("come with the proxy's own errors", async () => {
+    const lonely = await startFrontend({ backendUrl: `http://127.0.0.1:${await freePort()}` });
+    const misconfigured = await startFrontend({ backendUrl: "not a url" });
+    try {
+      const unavailable = await fetch(`${lonely.url}/api/tasks`);
+      assert.equal(unavailable.status, 502);
+      assertSecurityHeaders(unavailable, "a 502");
+      const invalid = await fetch(`${misconfigured.url}/api/tasks`);
+      assert.equal(invalid.status, 500);
+      assertSecurityHeaders(invalid, "a 500");
+      // The configured value stays on the server.
+      assert.doesNotMatch(await invalid.text(), /not a url/);
+      assert.match(misconfigured.output(), /BACKEND_URL is "not a url", which is not a URL/);
+    } finally {
+      await lonely.stop();
+      await misconfigured.stop();
+    }
+  });
+});
+
 describe("the built frontend server with no backend", () => {
   test("answers /api/* with a 502 in the API's error shape and /health still with 200", async () => {
     const lonely = await startFrontend({ backendUrl: `http://127.0.0.1:${await freePort()}` });
