@@ -2,26 +2,36 @@
  * A person in a real headless Chromium, against the production build and the
  * real backend with its own PostgreSQL: signs up, manages tasks by hand and
  * by chat, signs out and back in.
+ *
+ * The browser reaches the app as a person reaching a NodePort does: over plain
+ * http on this machine's network address, with the backend in production mode.
+ * On 127.0.0.1 Chromium would count the page as a secure context and keep
+ * cookies marked Secure, hiding a backend that marks them so over http.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdir } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
-import { FRONTEND_DIR, startBackend, startFrontend, type Running } from "./support/processes";
+import { FRONTEND_DIR, networkAddress, startBackend, startFrontend, type Running } from "./support/processes";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(FRONTEND_DIR, "test-artifacts");
+/** As in the image; it is also what makes Better Auth mark its cookies Secure, or not. */
+const PRODUCTION = { NODE_ENV: "production" };
 
 let backend: Running;
 let frontend: Running;
 let browser: Browser;
 
 before(async () => {
-  backend = await startBackend();
-  frontend = await startFrontend({ backendUrl: backend.url });
+  backend = await startBackend({ env: PRODUCTION });
+  frontend = await startFrontend({ backendUrl: backend.url, onNetwork: true });
   await mkdir(ARTIFACTS, { recursive: true });
   // launch() gives every run a fresh temporary profile of its own (and refuses --user-data-dir).
   browser = await chromium.launch({
@@ -50,8 +60,8 @@ function newAccount() {
   return { name: `Test Person ${accounts}`, email: `person${accounts}.${Date.now()}@example.com`, password: "correct horse battery" };
 }
 
-async function openPage(width = 1280, height = 800): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height }, baseURL: frontend.url });
+async function openPage(width = 1280, height = 800, baseURL = frontend.url): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   return page;
@@ -62,9 +72,25 @@ async function signUp(page: Page, account: ReturnType<typeof newAccount>): Promi
   await page.getByLabel("Name").fill(account.name);
   await page.getByLabel("Email").fill(account.email);
   await page.getByLabel("Password").fill(account.password);
-  await page.getByRole("button", { name: "Create account" }).click();
+  const [answer] = await Promise.all([
+    page.waitForResponse((response) => new URL(response.url()).pathname === "/api/auth/sign-up/email"),
+    page.getByRole("button", { name: "Create account" }).click(),
+  ]);
+  assert.equal(answer.status(), 200, `sign-up answered ${answer.status()}: ${await answer.text()}`);
+  await assertSessionCookieKept(page, answer.headersArray());
   await page.waitForURL((url) => url.pathname === "/");
   await page.getByRole("heading", { name: "Tasks" }).waitFor();
+}
+
+/** Fails with the reason when the browser did not keep the session cookie the backend sent. */
+async function assertSessionCookieKept(page: Page, headers: Promise<{ name: string; value: string }[]>): Promise<void> {
+  const sent = (await headers).filter(({ name }) => name.toLowerCase() === "set-cookie").map(({ value }) => value);
+  const kept = (await page.context().cookies()).map((cookie) => cookie.name);
+  assert.ok(
+    kept.some((name) => name.endsWith("session_token")),
+    `the browser kept no session cookie from ${page.url()}; kept: [${kept.join(", ")}]; the backend sent:\n  ${sent.join("\n  ")}\n` +
+      "(a cookie marked Secure, or named __Secure-*, is dropped over plain http)",
+  );
 }
 
 const taskList = (page: Page) => page.locator(".task-list");
@@ -79,6 +105,34 @@ async function tabTo(page: Page, target: Locator, limit = 40): Promise<void> {
   }
   assert.fail(`could not reach ${target} with ${limit} presses of Tab`);
 }
+
+describe("where the browser tests run", () => {
+  test("is an address where Chromium drops a cookie marked Secure that came over plain http", async () => {
+    // A server of our own, so the check does not depend on the app.
+    const server = http.createServer((_req, res) => {
+      res.setHeader("set-cookie", ["secure_probe=1; Path=/; Secure", "plain_probe=1; Path=/"]);
+      res.end("ok");
+    });
+    server.listen(0, "0.0.0.0");
+    await once(server, "listening");
+    const port = (server.address() as AddressInfo).port;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://${networkAddress()}:${port}/`);
+      const kept = (await context.cookies()).map((cookie) => cookie.name);
+      assert.deepEqual(kept, ["plain_probe"], "over http on the network address only the plain cookie is kept");
+      // Loopback is why the tests do not browse 127.0.0.1: there it is kept.
+      await page.goto(`http://127.0.0.1:${port}/`);
+      const onLoopback = (await context.cookies(`http://127.0.0.1:${port}/`)).map((cookie) => cookie.name).sort();
+      assert.deepEqual(onLoopback, ["plain_probe", "secure_probe"]);
+    } finally {
+      await context.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
 
 describe("a person using the app in a browser", () => {
   test("signs up, adds tasks by hand and by chat, completes one, signs out and back in and finds them", async () => {

@@ -151,11 +151,19 @@ export async function startFrontend(options: FrontendOptions): Promise<Running> 
 
 const READY_LINE = /backend ready on (http:\/\/127\.0\.0\.1:\d+)/;
 
+export interface BackendOptions {
+  /** More environment for `npm run dev`, such as NODE_ENV or another LLM_PROVIDER. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** How long it may take to print its ready line. @default 180_000 */
+  readonly limitMs?: number;
+}
+
 /**
  * Runs the real backend with its own embedded PostgreSQL in a fresh data
  * directory, on free ports; stop() ends both and removes the data.
  */
-export async function startBackend(limitMs = 180_000): Promise<Running> {
+export async function startBackend(options: BackendOptions = {}): Promise<Running> {
+  const limitMs = options.limitMs ?? 180_000;
   if (!existsSync(join(BACKEND_DIR, "package.json"))) {
     throw new Error(`the backend is missing at ${BACKEND_DIR}: the browser tests need the real app/backend`);
   }
@@ -173,6 +181,7 @@ export async function startBackend(limitMs = 180_000): Promise<Running> {
     DEV_DATA_DIR: join(dataParent, "pgdata"),
     LLM_PROVIDER: "builtin",
     LOG_LEVEL: "warn",
+    ...options.env,
   });
   const stopAndClean = async () => {
     await stop();
