@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
-import { chat, messageOf, TASK_CHANGING_TOOLS } from "@/lib/api";
+import { ApiError, chat, messageOf, TASK_CHANGING_TOOLS } from "@/lib/api";
 import { MESSAGE_MAX, type ChatMessage, type ConversationSummary, type ToolCall } from "@/lib/types";
 
 import { ToolCallList } from "./ToolCallList";
@@ -40,6 +40,8 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
   const [draft, setDraft] = useState("");
   const [sending, setSending] = useState(false);
   const [sendError, setSendError] = useState<string | null>(null);
+  // What the assistant had already done when a turn failed, so nobody repeats it unknowingly.
+  const [doneBeforeFailure, setDoneBeforeFailure] = useState<ToolCall[]>([]);
   const logRef = useRef<HTMLOListElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
 
@@ -67,6 +69,7 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
     setMessages([]);
     setHistoryError(null);
     setSendError(null);
+    setDoneBeforeFailure([]);
     try {
       const conversation = await chat.conversation(id);
       setMessages(conversation.messages);
@@ -80,6 +83,7 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
     setMessages([]);
     setHistoryError(null);
     setSendError(null);
+    setDoneBeforeFailure([]);
     inputRef.current?.focus();
   }
 
@@ -101,6 +105,7 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
     setDraft("");
     setSending(true);
     setSendError(null);
+    setDoneBeforeFailure([]);
     try {
       const answer = await chat.send(message, current);
       setCurrent(answer.conversationId);
@@ -111,10 +116,27 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
       if (answer.toolCalls.some((call: ToolCall) => TASK_CHANGING_TOOLS.has(call.tool))) onTasksChanged();
       if (current === undefined) void loadConversations();
     } catch (failure) {
-      setMessages((shown) => shown.filter((m) => m.id !== pending.id));
       // Give the text back so nothing typed is lost.
       setDraft((now) => (now === "" ? message : now));
-      if (!onUnauthorised(failure)) setSendError(messageOf(failure));
+      if (onUnauthorised(failure)) return;
+      setSendError(messageOf(failure));
+      if (!(failure instanceof ApiError) || failure.conversationId === undefined) {
+        setMessages((shown) => shown.filter((m) => m.id !== pending.id));
+        return;
+      }
+      // The backend kept the message in a conversation (a new one, if this was
+      // the first): a retry continues it, and the screen shows what it stored.
+      const savedIn = failure.conversationId;
+      const done = failure.toolCalls;
+      setDoneBeforeFailure(done);
+      if (done.some((call) => TASK_CHANGING_TOOLS.has(call.tool))) onTasksChanged();
+      setCurrent(savedIn);
+      if (current === undefined) void loadConversations();
+      try {
+        setMessages((await chat.conversation(savedIn)).messages);
+      } catch {
+        setMessages((shown) => shown.filter((m) => m.id !== pending.id));
+      }
     } finally {
       setSending(false);
       inputRef.current?.focus();
@@ -236,9 +258,15 @@ export function ChatPanel({ onTasksChanged, onUnauthorised }: ChatPanelProps) {
         </button>
       </form>
       {sendError && (
-        <p id="chat-error" className="error" role="alert">
-          {sendError}
-        </p>
+        <div id="chat-error" className="error" role="alert">
+          <p>{sendError}</p>
+          {doneBeforeFailure.length > 0 && (
+            <>
+              <p>Before that, the assistant had already done this:</p>
+              <ToolCallList calls={doneBeforeFailure} />
+            </>
+          )}
+        </div>
       )}
     </section>
   );

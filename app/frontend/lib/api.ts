@@ -12,6 +12,7 @@ import type {
   TaskFilter,
   TaskId,
   TaskList,
+  ToolCall,
 } from "./types";
 
 export class ApiError extends Error {
@@ -19,6 +20,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The fields the backend put in its error object beside code and message. */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -28,6 +31,22 @@ export class ApiError extends Error {
   get signedOut(): boolean {
     return this.status === 401;
   }
+
+  /** For a failed chat turn: the conversation the backend saved the message in. */
+  get conversationId(): string | number | undefined {
+    const id = this.details.conversationId;
+    return typeof id === "string" || typeof id === "number" ? id : undefined;
+  }
+
+  /** For a failed chat turn: the tools the assistant had already run before it failed. */
+  get toolCalls(): ToolCall[] {
+    const calls = this.details.toolCalls;
+    return Array.isArray(calls) ? calls.filter(isToolCall) : [];
+  }
+}
+
+function isToolCall(value: unknown): value is ToolCall {
+  return typeof value === "object" && value !== null && typeof (value as { tool?: unknown }).tool === "string";
 }
 
 /** The text to show a person for any failure. */
@@ -45,27 +64,28 @@ const PLAIN_WORDS: Record<number, string> = {
 
 const SERVER_TROUBLE = "Something went wrong on the server. Please try again in a moment.";
 
-/** Picks a message a person can act on from whatever the backend answered. */
-function describeFailure(status: number, body: unknown): { code: string; message: string } {
-  // The API's shape is { error: { code, message } }; Better Auth answers { code, message }.
-  const detail =
-    typeof body === "object" && body !== null
-      ? ((body as { error?: unknown }).error ?? body)
-      : undefined;
-  const code =
-    typeof detail === "object" && detail !== null && typeof (detail as { code?: unknown }).code === "string"
-      ? (detail as { code: string }).code
-      : `HTTP_${status}`;
-  const serverMessage =
-    typeof detail === "object" && detail !== null && typeof (detail as { message?: unknown }).message === "string"
-      ? (detail as { message: string }).message.trim()
-      : "";
+/**
+ * 5xx answers whose message is written for people: the proxy's own 502, and the
+ * chat's when the model failed or was too slow (it says the message was saved).
+ * Other 5xx texts are for operators.
+ */
+const MESSAGES_FOR_PEOPLE = new Set(["BACKEND_UNAVAILABLE", "llm_error", "llm_timeout"]);
 
-  // The proxy's own 502 message is written for people; other 5xx texts are for operators.
-  if (code === "BACKEND_UNAVAILABLE" && serverMessage !== "") return { code, message: serverMessage };
-  if (status >= 500) return { code, message: SERVER_TROUBLE };
-  if (serverMessage !== "") return { code, message: withFullStop(serverMessage) };
-  return { code, message: PLAIN_WORDS[status] ?? `The request failed (status ${status}). Please try again.` };
+/** Turns a failed answer into the error to show: a message a person can act on, and what else the backend said. */
+export function failureOf(status: number, body: unknown): ApiError {
+  // The API's shape is { error: { code, message, ...details } }; Better Auth answers { code, message }.
+  const found = typeof body === "object" && body !== null ? ((body as { error?: unknown }).error ?? body) : undefined;
+  const { code: givenCode, message: givenMessage, ...details } =
+    typeof found === "object" && found !== null ? (found as Record<string, unknown>) : {};
+  const code = typeof givenCode === "string" ? givenCode : `HTTP_${status}`;
+  const serverMessage = typeof givenMessage === "string" ? givenMessage.trim() : "";
+
+  let message: string;
+  if (MESSAGES_FOR_PEOPLE.has(code) && serverMessage !== "") message = serverMessage;
+  else if (status >= 500) message = SERVER_TROUBLE;
+  else if (serverMessage !== "") message = withFullStop(serverMessage);
+  else message = PLAIN_WORDS[status] ?? `The request failed (status ${status}). Please try again.`;
+  return new ApiError(status, code, message, details);
 }
 
 function withFullStop(text: string): string {
@@ -95,10 +115,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
       parsed = null;
     }
   }
-  if (!response.ok) {
-    const { code, message } = describeFailure(response.status, parsed);
-    throw new ApiError(response.status, code, message);
-  }
+  if (!response.ok) throw failureOf(response.status, parsed);
   return parsed as T;
 }
 

@@ -18,6 +18,7 @@ import { after, before, describe, test } from "node:test";
 
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
+import { FakeModel } from "./support/fake-model";
 import { FRONTEND_DIR, networkAddress, startBackend, startFrontend, type Running } from "./support/processes";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -317,6 +318,80 @@ describe("a person using the app in a browser", () => {
       assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${control} is not fully on screen: ${JSON.stringify(box)}`);
     }
     await page.screenshot({ path: join(ARTIFACTS, "main-screen-phone.png"), fullPage: true });
+    await page.context().close();
+  });
+});
+
+describe("when the assistant's model fails", () => {
+  // A backend of its own, whose model (an OpenAI-compatible stand-in) fails on demand.
+  const model = new FakeModel();
+  let modelBackend: Running;
+  let modelFrontend: Running;
+
+  before(async () => {
+    await model.start();
+    modelBackend = await startBackend({
+      env: { ...PRODUCTION, LLM_PROVIDER: "openai", OPENAI_BASE_URL: model.baseUrl, LLM_TIMEOUT_MS: "1000" },
+    });
+    modelFrontend = await startFrontend({ backendUrl: modelBackend.url, onNetwork: true });
+  });
+
+  after(async () => {
+    await modelFrontend?.stop();
+    await modelBackend?.stop();
+    await model.stop();
+  });
+
+  const chatError = (page: Page) => page.locator("#chat-error");
+  const conversationButtons = (page: Page) => page.getByRole("navigation", { name: "Conversations" }).locator(".conversation-open");
+
+  async function conversationsOnTheBackend(page: Page): Promise<number> {
+    return page.evaluate(async () => {
+      const answer = (await (await fetch("/api/conversations")).json()) as unknown[] | { conversations: unknown[] };
+      return (Array.isArray(answer) ? answer : answer.conversations).length;
+    });
+  }
+
+  test("says what the backend said, shows what it stored and did, and a retry continues the same conversation", async () => {
+    const page = await openPage(1280, 800, modelFrontend.url);
+    await signUp(page, newAccount());
+
+    model.behaviour = "tool-then-fail";
+    await page.getByLabel("Message to the assistant").fill("add water the garden");
+    await page.keyboard.press("Enter");
+    // The backend's own words, which tell that the message was kept.
+    await chatError(page).getByText("Your message was saved").waitFor();
+    assert.doesNotMatch(await chatError(page).innerText(), /Something went wrong on the server/);
+    assert.equal(await page.getByLabel("Message to the assistant").inputValue(), "add water the garden");
+    // The assistant had added the task before the model failed: the list shows it, and so does the error.
+    await taskItem(page, "water the garden").waitFor();
+    await chatError(page).getByText("add_task").waitFor();
+    // The conversation the backend created is listed, open, and shows what it stored.
+    await page.getByRole("navigation", { name: "Conversations" }).locator('[aria-current="true"]').waitFor();
+    assert.equal(await conversationButtons(page).count(), 1);
+    await page.locator(".message.user", { hasText: "add water the garden" }).waitFor();
+
+    model.behaviour = "words";
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.locator(".message.assistant", { hasText: "All done." }).waitFor();
+    await chatError(page).waitFor({ state: "detached" });
+    assert.equal(await conversationButtons(page).count(), 1, "the retry went into the same conversation");
+    assert.equal(await conversationsOnTheBackend(page), 1);
+    await page.context().close();
+  });
+
+  test("a model that does not answer in time: the backend's words, and the new conversation is listed", async () => {
+    const page = await openPage(1280, 800, modelFrontend.url);
+    await signUp(page, newAccount());
+
+    model.behaviour = "hang";
+    await page.getByLabel("Message to the assistant").fill("what is on my list?");
+    await page.keyboard.press("Enter");
+    await chatError(page).getByText(/did not answer in time.*Your message was saved/).waitFor();
+    assert.equal(await page.getByLabel("Message to the assistant").inputValue(), "what is on my list?");
+    await page.getByRole("navigation", { name: "Conversations" }).locator('[aria-current="true"]').waitFor();
+    assert.equal(await conversationButtons(page).count(), 1);
+    assert.equal(await conversationsOnTheBackend(page), 1);
     await page.context().close();
   });
 });
