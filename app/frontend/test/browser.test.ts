@@ -18,7 +18,7 @@ import { after, before, describe, test } from "node:test";
 
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
-import { FakeModel } from "./support/fake-model";
+import { FakeModel, type Behaviour } from "./support/fake-model";
 import { FRONTEND_DIR, networkAddress, startBackend, startFrontend, type Running } from "./support/processes";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -352,13 +352,18 @@ describe("when the assistant's model fails", () => {
     });
   }
 
-  test("says what the backend said, shows what it stored and did, and a retry continues the same conversation", async () => {
+  /** A new person's first message to an assistant whose model behaves as given. */
+  async function firstMessage(behaviour: Behaviour, text: string): Promise<Page> {
     const page = await openPage(1280, 800, modelFrontend.url);
     await signUp(page, newAccount());
-
-    model.behaviour = "tool-then-fail";
-    await page.getByLabel("Message to the assistant").fill("add water the garden");
+    model.behaviour = behaviour;
+    await page.getByLabel("Message to the assistant").fill(text);
     await page.keyboard.press("Enter");
+    return page;
+  }
+
+  test("says what the backend said, shows what it stored and did, and a retry continues the same conversation", async () => {
+    const page = await firstMessage("tool-then-fail", "add water the garden");
     // The backend's own words, which tell that the message was kept.
     await chatError(page).getByText("Your message was saved").waitFor();
     assert.doesNotMatch(await chatError(page).innerText(), /Something went wrong on the server/);
@@ -381,12 +386,7 @@ describe("when the assistant's model fails", () => {
   });
 
   test("a model that does not answer in time: the backend's words, and the new conversation is listed", async () => {
-    const page = await openPage(1280, 800, modelFrontend.url);
-    await signUp(page, newAccount());
-
-    model.behaviour = "hang";
-    await page.getByLabel("Message to the assistant").fill("what is on my list?");
-    await page.keyboard.press("Enter");
+    const page = await firstMessage("hang", "what is on my list?");
     await chatError(page).getByText(/did not answer in time.*Your message was saved/).waitFor();
     assert.equal(await page.getByLabel("Message to the assistant").inputValue(), "what is on my list?");
     await page.getByRole("navigation", { name: "Conversations" }).locator('[aria-current="true"]').waitFor();
