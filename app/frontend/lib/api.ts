@@ -14,6 +14,7 @@ import type {
   TaskList,
   ToolCall,
 } from "./types";
+import { TASK_PAGE_SIZE } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -133,7 +134,9 @@ export const auth = {
 const taskPath = (id: TaskId) => `/api/tasks/${encodeURIComponent(String(id))}`;
 
 export const tasks = {
-  list: (filter: TaskFilter) => call<TaskList>("GET", `/api/tasks?status=${filter}`),
+  /** One page of tasks, oldest first, and how many match the filter in all. */
+  list: (filter: TaskFilter, offset = 0) =>
+    call<TaskList>("GET", `/api/tasks?status=${filter}&limit=${TASK_PAGE_SIZE}&offset=${offset}`),
   create: (title: string, description?: string) =>
     call<Task>("POST", "/api/tasks", description ? { title, description } : { title }),
   update: (id: TaskId, changes: Partial<Pick<Task, "title" | "description" | "completed">>) =>

@@ -4,6 +4,8 @@
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 2000;
 export const MESSAGE_MAX = 4000;
+/** The most tasks the backend returns in one page (its `limit` cap). */
+export const TASK_PAGE_SIZE = 100;
 
 export type TaskId = string | number;
 

@@ -304,6 +304,48 @@ describe("a person using the app in a browser", () => {
     await page.context().close();
   });
 
+  test("pages through more tasks than the backend returns at once", async () => {
+    const page = await openPage();
+    await signUp(page, newAccount());
+    await page.getByText("No tasks yet").waitFor();
+    // Through the same API the page uses; by hand it would take a while.
+    await page.evaluate(async () => {
+      for (let n = 1; n <= 105; n += 1) {
+        const answer = await fetch("/api/tasks", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ title: `Numbered task ${String(n).padStart(3, "0")}` }),
+        });
+        if (answer.status !== 201) throw new Error(`task ${n}: HTTP ${answer.status} ${await answer.text()}`);
+      }
+    });
+    await page.reload();
+
+    await page.getByText("105 tasks").waitFor();
+    await taskItem(page, "Numbered task 100").waitFor();
+    assert.equal(await taskList(page).locator("li.task").count(), 100);
+    assert.equal(await taskItem(page, "Numbered task 101").count(), 0);
+    await page.getByText("Showing 100 of 105.").waitFor();
+
+    await page.getByRole("button", { name: "Show 5 more" }).click();
+    await taskItem(page, "Numbered task 105").waitFor();
+    assert.equal(await taskList(page).locator("li.task").count(), 105);
+    assert.equal(await page.getByRole("button", { name: /^Show \d+ more$/ }).count(), 0);
+    // The keyboard carries on where the new tasks begin.
+    await page.waitForFunction(() => document.activeElement?.closest("li.task")?.textContent?.includes("Numbered task 101") === true);
+
+    // A change refreshes the list without losing the second page, and a new task shows up at the end.
+    await doneBox(page, "Numbered task 103").check();
+    await taskItem(page, "Numbered task 103").and(page.locator(".done")).waitFor();
+    assert.equal(await taskList(page).locator("li.task").count(), 105);
+    await page.getByLabel("New task").fill("Task number 106");
+    await page.keyboard.press("Enter");
+    await taskItem(page, "Task number 106").waitFor();
+    await page.getByText("106 tasks").waitFor();
+    assert.equal(await taskList(page).locator("li.task").count(), 106);
+    await page.context().close();
+  });
+
   test("fits a phone-width screen", async () => {
     const page = await openPage(390, 844);
     await signUp(page, newAccount());
