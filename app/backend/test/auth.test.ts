@@ -3,7 +3,9 @@ import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { assertError, cookieHeader, request, signUp } from "./support/client.js";
 import { startTestPostgres, type TestPostgres } from "./support/postgres.js";
-import { startTestServer } from "./support/server.js";
+import { freePort } from "../scripts/embedded-postgres.js";
+import { spawnEntry } from "./support/processes.js";
+import { startTestServer, TEST_AUTH_SECRET } from "./support/server.js";
 
 let postgres: TestPostgres;
 let databaseUrl: string;
@@ -195,5 +197,29 @@ describe("public origin when BETTER_AUTH_URL is set (strict)", () => {
     });
     assert.equal(response.status, 200);
     assert.match(response.headers.getSetCookie().join("\n"), /__Secure-better-auth\.session_token=.*Secure/);
+  });
+});
+
+describe("session cookie over plain http in production (the real server process)", () => {
+  it("is not Secure when BETTER_AUTH_URL is unset, so a browser on http://<node ip>:<nodePort> keeps it", async () => {
+    const port = await freePort();
+    const server = spawnEntry("src/server.ts", {
+      NODE_ENV: "production",
+      DATABASE_URL: databaseUrl,
+      BETTER_AUTH_SECRET: TEST_AUTH_SECRET,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+    });
+    await server.waitFor(/backend listening/);
+    const response = await request(`http://127.0.0.1:${port}`, "POST", "/api/auth/sign-up/email", {
+      headers: { origin: "http://192.168.49.2:30080", "x-forwarded-host": "192.168.49.2:30080", "x-forwarded-proto": "http" },
+      body: { email: `http-${randomUUID()}@example.com`, password: PASSWORD, name: "H" },
+    });
+    assert.equal(response.status, 200);
+    const cookies = response.headers.getSetCookie().join("\n");
+    assert.match(cookies, /(^|\n)better-auth\.session_token=/);
+    assert.doesNotMatch(cookies, /__Secure-|;\s*Secure/i);
+    server.child.kill("SIGTERM");
+    assert.equal((await server.exited).code, 0);
   });
 });

@@ -38,6 +38,13 @@ export function authOptions(settings: AuthSettings): BetterAuthOptions {
     telemetry: { enabled: false },
     logger: settings.logger,
     advanced: {
+      // Secure cookies exactly when the public origin is known to be https. Left to itself,
+      // Better Auth marks them Secure whenever NODE_ENV=production and no baseURL is set,
+      // and a browser on http://<node ip>:30080 then drops the session cookie: sign-in
+      // silently fails. With BETTER_AUTH_URL unset the app is reached over whatever the
+      // user has (NodePort, minikube service, localhost); behind TLS, set BETTER_AUTH_URL
+      // to the https origin (the Pulumi program does whenever an Ingress fronts the app).
+      useSecureCookies: settings.baseURL !== undefined && settings.baseURL.startsWith("https://"),
       // The schema is owned by our versioned migrations and checked by /ready; Better Auth's
       // runtime check would cache a "mismatch" verdict forever if a request arrived before
       // the migration job finished.
