@@ -22,11 +22,11 @@ import { load } from "./load.ts";
 import { log } from "./log.ts";
 import { renderFigures, writeFigures, type Figures } from "./results.ts";
 import { memoryMiB } from "./stats.ts";
+import { nonLoopbackAddress } from "./host-address.ts";
 
 const E2E = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = join(E2E, "..");
 const STACK = "minikube";
-const HOST = "127.0.0.1";
 const ARTIFACTS = join(E2E, "artifacts");
 
 // render/index.ts is CommonJS TypeScript; loaded through require so its __dirname is its own.
@@ -43,6 +43,8 @@ let docker: Docker;
 let cluster: Cluster;
 let workDir: string;
 let origin: string;
+/** Where the NodePort is published: a non-loopback address, chosen once the engine runs. */
+let hostAddress: string;
 let backendPod: string;
 let postgresPods: string[];
 let stopTrapping = () => {};
@@ -158,10 +160,11 @@ describe(`the ${STACK} stack on a real Docker Engine`, { timeout: 60 * 60_000 },
   it("runs every Deployment and StatefulSet until each container passes its declared probes", async () => {
     const infraImage = figures.baseImages.map((b) => b.ref).find((r) => r.startsWith("node:"));
     assert.ok(infraImage, "a node base image for the harness's own containers");
-    cluster = new Cluster({ docker, runId, objects, infraImage, runnerDir: join(E2E, "runner"), workDir, hostAddress: HOST });
+    hostAddress = nonLoopbackAddress();
+    cluster = new Cluster({ docker, runId, objects, infraImage, runnerDir: join(E2E, "runner"), workDir, hostAddress });
     const nodePorts = cluster.services.flatMap((s) => s.ports.filter((p) => p.nodePort).map((p) => p.nodePort!));
     assert.equal(nodePorts.length, 1, "the stack publishes one NodePort: the frontend's");
-    origin = `http://${HOST}:${nodePorts[0]}`;
+    origin = `http://${hostAddress}:${nodePorts[0]}`;
     const backendImage = images.find((b) => b.app === "backend")!.imageName;
     backendPod = cluster.pods.find((p) => p.spec.containers.some((c: any) => c.image === backendImage))!.name;
     postgresPods = cluster.pods.filter((p) => p.workload.kind === "StatefulSet").map((p) => p.name);
@@ -193,7 +196,7 @@ describe(`the ${STACK} stack on a real Docker Engine`, { timeout: 60 * 60_000 },
     const infraImage = figures.baseImages.map((b) => b.ref).find((r) => r.startsWith("node:"))!;
     const marker = `probe-check ${runId}: listening nowhere`;
     const failing = new Cluster({
-      docker, runId, name: "probe-check", infraImage, runnerDir: join(E2E, "runner"), workDir: mkdtempSync(join(workDir, "probe-check-")), hostAddress: HOST,
+      docker, runId, name: "probe-check", infraImage, runnerDir: join(E2E, "runner"), workDir: mkdtempSync(join(workDir, "probe-check-")), hostAddress,
       objects: [{
         apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "probe-check", namespace: "e2e" },
         spec: { replicas: 1, template: { metadata: { labels: { app: "probe-check" } }, spec: {
