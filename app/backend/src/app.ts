@@ -94,8 +94,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     requestIdHeader: "x-request-id",
   });
 
-  const tasks = new TaskService(context.database.db);
-  const conversations = new ConversationService(context.database.db);
+  const tasks = new TaskService(context.database);
+  const conversations = new ConversationService(context.database);
   const chat = new ChatService(context.agent, tasks, conversations, config.llm.timeoutMs, context.logger);
 
   const sessions = new SessionResolver(auth, config.sessionCacheTtlMs);

@@ -1,16 +1,19 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import pg from "pg";
 import { assertError, request, signUp, type Session } from "./support/client.js";
 import { startTestPostgres } from "./support/postgres.js";
 import { startTestServer } from "./support/server.js";
 
 let url: string;
+let databaseUrl: string;
 let alice: Session;
 let bob: Session;
 
 before(async () => {
   const postgres = await startTestPostgres();
-  const server = await startTestServer(await postgres.freshDatabase());
+  databaseUrl = await postgres.freshDatabase();
+  const server = await startTestServer(databaseUrl);
   url = server.url;
   alice = await signUp(url);
   bob = await signUp(url);
@@ -125,6 +128,42 @@ describe("tasks API", () => {
       const single = await request(url, "GET", `/api/tasks/${listed.id}`, { token: user.token });
       assert.deepEqual(listed, single.body);
     }
+  });
+
+  it("answers with every stored field, exactly as PostgreSQL itself renders the row", async () => {
+    // The oracle is independent of the server's code path (pg's type parsers, the response
+    // schema's serializer): PostgreSQL formats the row, so a field the serializer drops or
+    // a timestamp parsed wrongly shows up as a difference.
+    const user = await signUp(url);
+    const created = [
+      await createTask(user, { title: 'Quotes " and \\ backslashes', description: "Ünïcødé ✓", dueDate: "2030-01-31" }),
+      await createTask(user, { title: "Plain", priority: "high" }),
+    ];
+    const patched = await request(url, "PATCH", `/api/tasks/${created[1].id}`, {
+      token: user.token,
+      body: { completed: true, description: "now with a note" },
+    });
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    const stored = await client
+      .query(
+        `select id, title, description, completed, priority, to_char(due_date, 'YYYY-MM-DD') as "dueDate",
+           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
+           to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
+         from tasks where user_id = $1 order by id`,
+        [user.userId],
+      )
+      .finally(() => client.end());
+    assert.equal(stored.rows.length, 2);
+
+    const list = await request(url, "GET", "/api/tasks", { token: user.token });
+    assert.deepEqual(list.body, { tasks: stored.rows, total: 2 });
+    for (const row of stored.rows) {
+      const single = await request(url, "GET", `/api/tasks/${row.id}`, { token: user.token });
+      assert.deepEqual(single.body, row);
+    }
+    assert.deepEqual(created[0], stored.rows[0], "POST answers the stored task");
+    assert.deepEqual(patched.body, stored.rows[1], "PATCH answers the stored task");
   });
 
   it("paginates with limit and offset while total counts every match", async () => {

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
+import { parseTimestamptz } from "./timestamps.js";
 
 export interface DatabaseHandle {
   pool: pg.Pool;
@@ -8,15 +9,17 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-const DATE_OID = 1082;
-const INT8_OID = 20;
+const { DATE, INT8, TIMESTAMPTZ } = pg.types.builtins;
 
 // DATE stays a plain "YYYY-MM-DD" string (pg would turn it into a local-midnight
 // Date and shift it across time zones); bigint counts and ids fit in a JS number here.
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
-    if (oid === DATE_OID) return (value: string) => value;
-    if (oid === INT8_OID) return (value: string) => Number(value);
+    if (format !== "binary") {
+      if (oid === DATE) return (value: string) => value;
+      if (oid === INT8) return (value: string) => Number(value);
+      if (oid === TIMESTAMPTZ) return parseTimestamptz;
+    }
     return pg.types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;

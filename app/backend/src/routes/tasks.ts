@@ -39,23 +39,49 @@ const PatchBody = z
 
 const Params = z.strictObject({ id: IdParam });
 
+/**
+ * A Task as JSON. Fastify compiles these schemas into serializers (fast-json-stringify),
+ * several times faster than JSON.stringify for a page of tasks. A serializer writes only
+ * the fields named here: test/tasks.test.ts checks every answer against the table itself.
+ */
+const TaskJson = {
+  type: "object",
+  required: ["id", "title", "description", "completed", "priority", "dueDate", "createdAt", "updatedAt"],
+  properties: {
+    id: { type: "integer" },
+    title: { type: "string" },
+    description: { type: ["string", "null"] },
+    completed: { type: "boolean" },
+    priority: { type: "string" },
+    dueDate: { type: ["string", "null"] },
+    createdAt: { type: "string", format: "date-time" },
+    updatedAt: { type: "string", format: "date-time" },
+  },
+} as const;
+
+const TaskListJson = {
+  type: "object",
+  required: ["tasks", "total"],
+  properties: { tasks: { type: "array", items: TaskJson }, total: { type: "integer" } },
+} as const;
+
 export async function taskRoutes(app: FastifyInstance, { tasks }: { tasks: TaskService }): Promise<void> {
-  app.get("/api/tasks", async (request, reply) => {
+  app.get("/api/tasks", { schema: { response: { 200: TaskListJson } } }, async (request) => {
     const query = parseInput(ListQuery, request.query, "query");
-    return reply.type("application/json; charset=utf-8").send(await tasks.listJson(request.user.id, query));
+    return tasks.list(request.user.id, query);
   });
 
-  app.post("/api/tasks", async (request, reply) => {
+  app.post("/api/tasks", { schema: { response: { 201: TaskJson } } }, async (request, reply) => {
     const body = parseInput(CreateBody, request.body, "body");
     return reply.status(201).send(await tasks.create(request.user.id, body));
   });
 
-  app.get("/api/tasks/:id", async (request) => {
+  app.get("/api/tasks/:id", { schema: { response: { 200: TaskJson } } }, async (request) => {
     const { id } = parseInput(Params, request.params, "params");
     return tasks.get(request.user.id, id);
   });
 
-  app.patch("/api/tasks/:id", async (request) => {
+  app.patch("/api/tasks/:id", { schema: { response: { 200: TaskJson } } }, async (request) => {
     const { id } = parseInput(Params, request.params, "params");
     const patch = parseInput(PatchBody, request.body, "body");
     return tasks.update(request.user.id, id, patch);

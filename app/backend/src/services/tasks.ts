@@ -1,6 +1,8 @@
 import { sql, type Kysely } from "kysely";
+import type pg from "pg";
 import { z } from "zod";
 import { notFound } from "../errors.js";
+import type { DatabaseHandle } from "../db/database.js";
 import type { Database, Priority, TaskRow } from "../db/schema.js";
 
 /** A task as the API, the chat tools and MCP present it. */
@@ -65,7 +67,27 @@ export interface ListOptions {
   offset?: number;
 }
 
-function toTask(row: TaskRow): Task {
+/*
+ * Listing and creating tasks are the hot paths (GET and POST /api/tasks, the chat's
+ * add_task and list_tasks), so they are named prepared statements: PostgreSQL parses and
+ * plans each once per connection instead of once per request. They name their columns,
+ * since a prepared `select *` fails with "cached plan must not change result type" once a
+ * migration adds a column.
+ */
+const TASK_COLUMNS = "id, title, description, completed, priority, due_date, created_at, updated_at";
+
+/** The window count gives the total in the same round trip as the page. */
+const LIST_SELECT = `select ${TASK_COLUMNS}, count(*) over () as total from tasks`;
+
+/** A task created without a priority gets "medium", like the column's default (migration 0002). */
+const INSERT_TASK = `
+  insert into tasks (user_id, title, description, priority, due_date)
+  values ($1, $2, $3, coalesce($4, 'medium'), $5)
+  returning ${TASK_COLUMNS}`;
+
+type StoredTask = Omit<TaskRow, "user_id">;
+
+function toTask(row: StoredTask): Task {
   return {
     id: row.id,
     title: row.title,
@@ -88,52 +110,35 @@ function optionalText(value: string | null | undefined): string | null | undefin
  * behaves exactly like one that does not exist.
  */
 export class TaskService {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  private readonly pool: pg.Pool;
+
+  constructor(database: DatabaseHandle) {
+    this.db = database.db;
+    this.pool = database.pool;
+  }
 
   async list(userId: string, options: ListOptions = {}): Promise<{ tasks: Task[]; total: number }> {
     const { status = "all", limit = 100, offset = 0 } = options;
-    let query = this.db.selectFrom("tasks").where("user_id", "=", userId);
-    if (status !== "all") query = query.where("completed", "=", status === "completed");
-    // The window count gives the total in the same round trip as the page.
-    const rows = await query
-      .selectAll()
-      .select(sql<number>`count(*) over ()`.as("total"))
-      .orderBy("id")
-      .limit(limit)
-      .offset(offset)
-      .execute();
-    if (rows.length > 0) return { tasks: rows.map(toTask), total: rows[0]!.total };
+    const page =
+      status === "all"
+        ? await this.pool.query<StoredTask & { total: number }>({
+            name: "tasks.list",
+            text: `${LIST_SELECT} where user_id = $1 order by id limit $2 offset $3`,
+            values: [userId, limit, offset],
+          })
+        : await this.pool.query<StoredTask & { total: number }>({
+            name: "tasks.list-by-status",
+            text: `${LIST_SELECT} where user_id = $1 and completed = $4 order by id limit $2 offset $3`,
+            values: [userId, limit, offset, status === "completed"],
+          });
+    if (page.rows.length > 0) return { tasks: page.rows.map(toTask), total: page.rows[0]!.total };
     if (offset === 0) return { tasks: [], total: 0 };
-    const counted = await query.select(sql<number>`count(*)`.as("total")).executeTakeFirstOrThrow();
+    // Past the last page the window count has no row to ride on.
+    let count = this.db.selectFrom("tasks").where("user_id", "=", userId);
+    if (status !== "all") count = count.where("completed", "=", status === "completed");
+    const counted = await count.select(sql<number>`count(*)`.as("total")).executeTakeFirstOrThrow();
     return { tasks: [], total: counted.total };
-  }
-
-  /**
-   * The same page as list(), already rendered as the API's JSON body by
-   * PostgreSQL. GET /api/tasks is the hottest route: this way Node forwards one
-   * string instead of parsing every row and serializing it again, and the work
-   * runs on the database's core. test/tasks.test.ts checks that both renderings agree.
-   */
-  async listJson(userId: string, options: ListOptions = {}): Promise<string> {
-    const { status = "all", limit = 100, offset = 0 } = options;
-    const completed = status === "all" ? null : status === "completed";
-    const matches = sql`user_id = ${userId} and (${completed}::boolean is null or completed = ${completed})`;
-    const isoTime = (column: string) =>
-      sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-    const result = await sql<{ body: string }>`
-      with page as (
-        select * from tasks where ${matches} order by id limit ${limit} offset ${offset}
-      )
-      select json_build_object(
-        'tasks', coalesce((
-          select json_agg(json_build_object(
-            'id', id, 'title', title, 'description', description, 'completed', completed,
-            'priority', priority, 'dueDate', due_date,
-            'createdAt', ${isoTime("created_at")}, 'updatedAt', ${isoTime("updated_at")}
-          ) order by id) from page), '[]'::json),
-        'total', (select count(*) from tasks where ${matches})
-      )::text as body`.execute(this.db);
-    return result.rows[0]!.body;
   }
 
   async get(userId: string, id: number): Promise<Task> {
@@ -148,18 +153,18 @@ export class TaskService {
   }
 
   async create(userId: string, input: NewTask): Promise<Task> {
-    const row = await this.db
-      .insertInto("tasks")
-      .values({
-        user_id: userId,
-        title: input.title,
-        description: optionalText(input.description) ?? null,
-        priority: input.priority,
-        due_date: input.dueDate ?? null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toTask(row);
+    const created = await this.pool.query<StoredTask>({
+      name: "tasks.create",
+      text: INSERT_TASK,
+      values: [
+        userId,
+        input.title,
+        optionalText(input.description) ?? null,
+        input.priority ?? null,
+        input.dueDate ?? null,
+      ],
+    });
+    return toTask(created.rows[0]!);
   }
 
   async update(userId: string, id: number, patch: TaskPatch): Promise<Task> {
