@@ -164,6 +164,18 @@ describe("stateless chat across replicas", () => {
     const fromA = await request(url, "GET", `/api/conversations/${question.conversationId}`, { token: user.token });
     assert.equal(fromA.body.messages.length, 4, "both replicas wrote to the same conversation");
   });
+
+  it('understands "mark it done" on another replica than the one that added the task', async () => {
+    const replicaB = await startTestServer(databaseUrl);
+    const user = await signUp(url);
+    const added = await chat(url, user, "add water the plants");
+    const done = await chat(replicaB.url, user, "mark it done", added.conversationId);
+    assert.deepEqual(
+      done.toolCalls.map((call: any) => [call.tool, call.arguments.task_id]),
+      [["complete_task", added.toolCalls[0].result.task_id]],
+    );
+    assert.match(done.reply, /"Water the plants" as done/);
+  });
 });
 
 describe("chat rate limit (per user)", () => {

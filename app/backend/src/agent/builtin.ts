@@ -1,5 +1,5 @@
 import type { ListedTask, TaskChange, TaskTools, ToolResult } from "./tools.js";
-import type { Agent, AgentInput, AgentOutput, ChatTurn } from "./types.js";
+import type { Agent, AgentInput, AgentOutput, ChatTurn, ToolCall } from "./types.js";
 
 /**
  * The default chat agent: a deterministic intent parser for everyday English
@@ -30,8 +30,11 @@ interface PendingChoice {
   description?: string;
 }
 
+/** What a reply leaves for the next turn, stored with it (so any replica can continue). */
 interface BuiltinState {
   pending?: PendingChoice;
+  /** The task this reply acted on, for "mark it done" next. */
+  lastTask?: { id: number; title: string };
 }
 
 export const CAPABILITIES =
@@ -257,10 +260,9 @@ function isError(result: ToolResult): result is { error: string } {
 
 const ACTION_VERBS: Record<Action, string> = { complete: "mark as done", delete: "delete", update: "change" };
 
-/** The task the previous assistant turn acted on, for "mark it done". */
-function previousTask(history: ChatTurn[]): { id: number; title: string } | undefined {
-  const lastAssistant = [...history].reverse().find((turn) => turn.role === "assistant");
-  for (const call of [...(lastAssistant?.toolCalls ?? [])].reverse()) {
+/** The task a turn's tool calls acted on: the last one changed (unless deleted), or the only one listed. */
+function actedOn(calls: ToolCall[]): { id: number; title: string } | undefined {
+  for (const call of [...calls].reverse()) {
     const result = call.result as Partial<TaskChange> | undefined;
     if (result && typeof result.task_id === "number" && result.status !== "deleted") {
       return { id: result.task_id, title: result.title ?? "" };
@@ -273,10 +275,11 @@ function previousTask(history: ChatTurn[]): { id: number; title: string } | unde
   return undefined;
 }
 
-function pendingChoice(history: ChatTurn[]): PendingChoice | undefined {
+/** What the previous reply stored, if the last message is one (a user message is left when a turn failed). */
+function previousState(history: ChatTurn[]): BuiltinState {
   const last = history[history.length - 1];
-  if (last?.role !== "assistant") return undefined;
-  return (last.agentState as BuiltinState | null | undefined)?.pending;
+  if (last?.role !== "assistant") return {};
+  return (last.agentState as BuiltinState | null | undefined) ?? {};
 }
 
 const ORDINALS: Record<string, number> = {
@@ -312,11 +315,12 @@ function chooseCandidate(message: string, choice: PendingChoice): { id: number; 
 
 export class BuiltinAgent implements Agent {
   readonly provider = "builtin";
-  // Only the previous reply matters: its open question or the task it acted on.
-  readonly history = { messages: 2, toolCalls: true };
+  // Only the previous reply matters: its open question or the task it acted on, both in its stored state.
+  readonly history = { messages: 1 };
 
   async respond({ history, message, tools }: AgentInput): Promise<AgentOutput> {
-    const choice = pendingChoice(history);
+    const state = previousState(history);
+    const choice = state.pending;
     if (choice) {
       const chosen = chooseCandidate(message, choice);
       if (chosen === "cancel") return this.reply(tools, "Okay, I won't change anything.");
@@ -339,11 +343,13 @@ export class BuiltinAgent implements Agent {
       case "complete":
       case "delete":
       case "update":
-        return this.resolveAndAct(tools, history, intent.kind, intent.ref, intent.kind === "update" ? intent : {});
+        return this.resolveAndAct(tools, state, intent.kind, intent.ref, intent.kind === "update" ? intent : {});
     }
   }
 
-  private reply(tools: TaskTools, reply: string, agentState?: BuiltinState): AgentOutput {
+  private reply(tools: TaskTools, reply: string, pending?: PendingChoice): AgentOutput {
+    const lastTask = actedOn(tools.calls);
+    const agentState: BuiltinState | undefined = pending || lastTask ? { pending, lastTask } : undefined;
     return { reply, toolCalls: tools.calls, agentState };
   }
 
@@ -362,14 +368,14 @@ export class BuiltinAgent implements Agent {
 
   private async resolveAndAct(
     tools: TaskTools,
-    history: ChatTurn[],
+    state: BuiltinState,
     action: Action,
     ref: TaskRef,
     change: { title?: string; description?: string },
   ): Promise<AgentOutput> {
     if (ref.kind === "id") return this.act(tools, action, ref.id, change);
     if (ref.kind === "previous") {
-      const task = previousTask(history);
+      const task = state.lastTask;
       if (task) return this.act(tools, action, task.id, change);
       return this.reply(tools, `Which task should I ${ACTION_VERBS[action]}? Tell me its number, e.g. "task 3".`);
     }
@@ -398,7 +404,7 @@ export class BuiltinAgent implements Agent {
       tools,
       `I found ${matches.length} tasks matching "${ref.text}": ${candidates.map(describeTask).join(", ")}. ` +
         `Which one should I ${ACTION_VERBS[action]}? Reply with its number.`,
-      { pending: { action, candidates, title: change.title, description: change.description } },
+      { action, candidates, title: change.title, description: change.description },
     );
   }
 

@@ -12,7 +12,7 @@ import type { Agent, AgentInput, AgentOutput } from "./types.js";
  */
 export class CohereAgent implements Agent {
   readonly provider = "cohere";
-  readonly history = { messages: 20, toolCalls: false };
+  readonly history = { messages: 20 };
   private readonly client: CohereClientV2;
 
   constructor(private readonly llm: LlmConfig) {

@@ -17,7 +17,7 @@ import type { Agent, AgentInput, AgentOutput } from "./types.js";
  */
 export class OpenAIAgent implements Agent {
   readonly provider = "openai";
-  readonly history = { messages: 20, toolCalls: false };
+  readonly history = { messages: 20 };
   private readonly client: OpenAI;
 
   constructor(private readonly llm: LlmConfig) {

@@ -7,11 +7,11 @@ export interface ToolCall {
   result: unknown;
 }
 
+/** An earlier message as agents see it: the words, and what the agent itself stored with its reply. */
 export interface ChatTurn {
   role: "user" | "assistant";
   content: string;
-  toolCalls: ToolCall[];
-  /** Whatever the agent stored with its previous reply (the builtin agent's open question). */
+  /** Whatever the agent stored with its reply (the builtin agent's open question and last task); null for users. */
   agentState: unknown;
 }
 
@@ -32,7 +32,7 @@ export interface AgentOutput {
 
 export interface Agent {
   readonly provider: string;
-  /** How much of the conversation this agent reads: the latest `messages`, with or without their tool calls. */
-  readonly history: { messages: number; toolCalls: boolean };
+  /** How much of the conversation this agent reads: the latest `messages` (their tool calls are never replayed). */
+  readonly history: { messages: number };
   respond(input: AgentInput): Promise<AgentOutput>;
 }

@@ -14,7 +14,7 @@ export interface ChatReply {
 
 /**
  * One chat turn: store the user's message first (so it is never lost, whatever
- * the model does), rebuild the context from the database, let the agent act
+ * the model does) while reading the context from the database, let the agent act
  * through the tools, then store its reply with the tool calls.
  */
 export class ChatService {
@@ -27,11 +27,7 @@ export class ChatService {
   ) {}
 
   async send(userId: string, input: { message: string; conversationId?: string }): Promise<ChatReply> {
-    const conversationId = input.conversationId ?? (await this.conversations.create(userId, input.message)).id;
-    const history = input.conversationId
-      ? await this.conversations.history(userId, conversationId, this.agent.history)
-      : [];
-    await this.conversations.append(userId, conversationId, { role: "user", content: input.message });
+    const { conversationId, history } = await this.conversations.startTurn(userId, input, this.agent.history.messages);
 
     const tools = new TaskTools(this.tasks, userId);
     let output;
@@ -42,13 +38,12 @@ export class ChatService {
     } catch (error) {
       throw this.toHttpError(error, conversationId, tools.calls);
     }
-    await this.conversations.append(userId, conversationId, {
-      role: "assistant",
+    await this.conversations.saveReply(userId, conversationId, {
       content: output.reply,
       toolCalls: output.toolCalls,
       agentState: output.agentState,
     });
-    return { conversationId: conversationId, reply: output.reply, toolCalls: output.toolCalls };
+    return { conversationId, reply: output.reply, toolCalls: output.toolCalls };
   }
 
   private toHttpError(error: unknown, conversationId: string, toolCalls: ToolCall[]): Error {

@@ -1,7 +1,9 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
+import type pg from "pg";
 import { notFound } from "../errors.js";
+import type { DatabaseHandle } from "../db/database.js";
 import type { Database, MessageRow } from "../db/schema.js";
-import type { ToolCall } from "../agent/types.js";
+import type { ChatTurn, ToolCall } from "../agent/types.js";
 
 export interface ConversationSummary {
   id: string;
@@ -18,24 +20,53 @@ export interface Message {
   createdAt: Date;
 }
 
-export interface StoredMessage extends Message {
-  agentState: unknown;
-}
-
 const TITLE_LENGTH = 60;
+
+// A chat turn's statements, named so PostgreSQL parses and plans each once per connection.
+// The parts of one statement share a snapshot: the history read does not see the message
+// inserted beside it, and the user's message is only inserted if the conversation is theirs.
+
+const START_CONVERSATION = `
+  with conversation as (
+    insert into conversations (user_id, title) values ($1, $2) returning id
+  )
+  insert into messages (conversation_id, user_id, role, content)
+  select id, $1, 'user', $3 from conversation
+  returning conversation_id`;
+
+/** One row per earlier message (role null when there is none); no row when the conversation is not the user's. */
+const CONTINUE_CONVERSATION = `
+  with conversation as (
+    update conversations set updated_at = now() where id = $1 and user_id = $2 returning id
+  ), saved as (
+    insert into messages (conversation_id, user_id, role, content)
+    select id, $2, 'user', $3 from conversation
+    returning id
+  )
+  select history.role, history.content, history.agent_state
+  from saved left join (
+    select id, role, content, agent_state from messages
+    where conversation_id = $1 and user_id = $2
+    order by id desc limit $4
+  ) history on true
+  order by history.id`;
+
+/** The turn's start already marked the conversation active; the reply only adds its message. */
+const SAVE_REPLY = `
+  insert into messages (conversation_id, user_id, role, content, tool_calls, agent_state)
+  values ($1, $2, 'assistant', $3, $4, $5)`;
 
 function titleFrom(message: string): string {
   const oneLine = message.replace(/\s+/g, " ").trim();
   return oneLine.length <= TITLE_LENGTH ? oneLine : `${oneLine.slice(0, TITLE_LENGTH - 1)}…`;
 }
 
-function toMessage(row: MessageRow): StoredMessage {
+function toMessage(row: Omit<MessageRow, "user_id" | "conversation_id" | "agent_state">): Message {
   return {
     id: row.id,
     role: row.role,
     content: row.content,
     toolCalls: row.tool_calls as ToolCall[],
-    agentState: row.agent_state,
     createdAt: row.created_at,
   };
 }
@@ -45,7 +76,13 @@ function toMessage(row: MessageRow): StoredMessage {
  * only memory the chat has, so any replica can continue any conversation.
  */
 export class ConversationService {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  private readonly pool: pg.Pool;
+
+  constructor(database: DatabaseHandle) {
+    this.db = database.db;
+    this.pool = database.pool;
+  }
 
   async list(userId: string): Promise<ConversationSummary[]> {
     const rows = await this.db
@@ -62,15 +99,11 @@ export class ConversationService {
     const conversation = await this.require(userId, id);
     const rows = await this.db
       .selectFrom("messages")
-      .selectAll()
+      .select(["id", "role", "content", "tool_calls", "created_at"])
       .where("conversation_id", "=", id)
       .orderBy("id")
       .execute();
-    const messages = rows.map((row) => {
-      const { agentState: _internal, ...message } = toMessage(row);
-      return message;
-    });
-    return { ...conversation, messages };
+    return { ...conversation, messages: rows.map(toMessage) };
   }
 
   async remove(userId: string, id: string): Promise<void> {
@@ -94,78 +127,54 @@ export class ConversationService {
     return { id: row.id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
   }
 
-  async create(userId: string, firstMessage: string): Promise<ConversationSummary> {
-    const row = await this.db
-      .insertInto("conversations")
-      .values({ user_id: userId, title: titleFrom(firstMessage) })
-      .returning(["id", "title", "created_at", "updated_at"])
-      .executeTakeFirstOrThrow();
-    return { id: row.id, title: row.title, createdAt: row.created_at, updatedAt: row.updated_at };
-  }
-
   /**
-   * The latest `messages` messages of the user's conversation, oldest first; a 404
-   * if it is not theirs. Tool calls (which can hold whole task lists) and agent
-   * state are read only for an agent that uses them. Messages carry their owner,
-   * so one query both reads and authorizes in the usual case.
+   * Opens a chat turn in one round trip: stores the user's message (in a new
+   * conversation when none is given, else marking that one active) and returns the
+   * latest `historyLength` earlier messages, oldest first. The user's message is
+   * committed before any agent runs, so whatever the agent does it is never lost.
+   * A conversation that is not this user's is a 404, exactly like a missing one.
    */
-  async history(
+  async startTurn(
     userId: string,
-    conversationId: string,
-    want: { messages: number; toolCalls: boolean },
-  ): Promise<StoredMessage[]> {
-    const messages = await this.latestMessages(userId, conversationId, want);
-    if (messages.length === 0) await this.require(userId, conversationId);
-    return messages;
+    input: { message: string; conversationId?: string },
+    historyLength: number,
+  ): Promise<{ conversationId: string; history: ChatTurn[] }> {
+    if (input.conversationId === undefined) {
+      const created = await this.pool.query<{ conversation_id: string }>({
+        name: "conversations.start",
+        text: START_CONVERSATION,
+        values: [userId, titleFrom(input.message), input.message],
+      });
+      return { conversationId: created.rows[0]!.conversation_id, history: [] };
+    }
+    const rows = await this.pool.query<{ role: "user" | "assistant" | null; content: string; agent_state: unknown }>({
+      name: "conversations.continue",
+      text: CONTINUE_CONVERSATION,
+      values: [input.conversationId, userId, input.message, historyLength],
+    });
+    if (rows.rows.length === 0) throw notFound(`Conversation ${input.conversationId}`);
+    const history = rows.rows.flatMap((row) =>
+      row.role === null ? [] : [{ role: row.role, content: row.content, agentState: row.agent_state }],
+    );
+    return { conversationId: input.conversationId, history };
   }
 
-  private async latestMessages(
+  /** Stores the agent's reply with its tool calls and its state for the next turn. */
+  async saveReply(
     userId: string,
     conversationId: string,
-    want: { messages: number; toolCalls: boolean },
-  ): Promise<StoredMessage[]> {
-    const query = this.db
-      .selectFrom("messages")
-      .where("conversation_id", "=", conversationId)
-      .where("user_id", "=", userId)
-      .orderBy("id", "desc")
-      .limit(want.messages);
-    if (want.toolCalls) return (await query.selectAll().execute()).reverse().map(toMessage);
-    const rows = await query.select(["id", "role", "content", "created_at"]).execute();
-    return rows.reverse().map((row) => ({
-      id: row.id,
-      role: row.role,
-      content: row.content,
-      toolCalls: [],
-      agentState: null,
-      createdAt: row.created_at,
-    }));
-  }
-
-  async append(
-    userId: string,
-    conversationId: string,
-    message: { role: "user" | "assistant"; content: string; toolCalls?: ToolCall[]; agentState?: unknown },
-  ): Promise<StoredMessage> {
-    // One round trip: insert the message and mark the conversation active.
-    const row = await this.db
-      .with("touched", (db) =>
-        db
-          .updateTable("conversations")
-          .set({ updated_at: sql<Date>`now()` })
-          .where("id", "=", conversationId),
-      )
-      .insertInto("messages")
-      .values({
-        conversation_id: conversationId,
-        user_id: userId,
-        role: message.role,
-        content: message.content,
-        tool_calls: JSON.stringify(message.toolCalls ?? []),
-        agent_state: message.agentState === undefined ? null : JSON.stringify(message.agentState),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toMessage(row);
+    reply: { content: string; toolCalls: ToolCall[]; agentState?: unknown },
+  ): Promise<void> {
+    await this.pool.query({
+      name: "conversations.save-reply",
+      text: SAVE_REPLY,
+      values: [
+        conversationId,
+        userId,
+        reply.content,
+        JSON.stringify(reply.toolCalls),
+        reply.agentState === undefined ? null : JSON.stringify(reply.agentState),
+      ],
+    });
   }
 }
