@@ -212,7 +212,11 @@ describe("session cookie over plain http in production (the real server process)
     });
     await server.waitFor(/backend listening/);
     const response = await request(`http://127.0.0.1:${port}`, "POST", "/api/auth/sign-up/email", {
-      headers: { origin: "http://192.168.49.2:30080", "x-forwarded-host": "192.168.49.2:30080", "x-forwarded-proto": "http" },
+      headers: {
+        origin: "http://192.168.49.2:30080",
+        "x-forwarded-host": "192.168.49.2:30080",
+        "x-forwarded-proto": "http",
+      },
       body: { email: `http-${randomUUID()}@example.com`, password: PASSWORD, name: "H" },
     });
     assert.equal(response.status, 200);
