@@ -12,7 +12,7 @@ import { SessionResolver } from "./auth/session-cache.js";
 import type { Agent } from "./agent/types.js";
 import type { Config } from "./config.js";
 import type { DatabaseHandle } from "./db/database.js";
-import { AppError, errorBody } from "./errors.js";
+import { AppError, errorBody, invalidInput, isInvalidDataError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { authRoutes } from "./routes/auth.js";
 import { chatRoutes } from "./routes/chat.js";
@@ -38,8 +38,10 @@ export interface AppContext {
   readiness: Readiness;
 }
 
-function toErrorResponse(error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } {
+/** The shared error body and status for anything a handler throws. */
+export function toErrorResponse(error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } {
   if (error instanceof AppError) return { status: error.statusCode, body: error.toBody() };
+  if (isInvalidDataError(error)) return { status: 400, body: invalidInput().toBody() };
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return {
@@ -105,6 +107,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = toErrorResponse(error);
     if (status >= 500) request.log.error({ err: error }, "request failed");
+    else if (isInvalidDataError(error))
+      request.log.warn({ err: error }, "the database refused a value as invalid data");
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

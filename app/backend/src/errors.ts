@@ -1,3 +1,5 @@
+import pg from "pg";
+
 /** The one error body of the whole API: `{ "error": { "code", "message" } }`. */
 export interface ErrorBody {
   error: { code: string; message: string } & Record<string, unknown>;
@@ -30,4 +32,22 @@ export function errorBody(code: string, message: string, details: Record<string,
 
 export function notFound(what: string): AppError {
   return new AppError(404, "not_found", `${what} not found`);
+}
+
+/**
+ * PostgreSQL refused a value as data (SQLSTATE class 22: out of range, bad encoding, ...) or
+ * a CHECK constraint (23514). The request validation should catch these first; this is the
+ * safety net that keeps one that slips through a 400 instead of a 500.
+ */
+export function isInvalidDataError(error: unknown): error is pg.DatabaseError {
+  return error instanceof pg.DatabaseError && (error.code?.startsWith("22") === true || error.code === "23514");
+}
+
+/** The generic answer for isInvalidDataError: the driver's text (table, column, value) stays in the log. */
+export function invalidInput(): AppError {
+  return new AppError(
+    400,
+    "invalid_input",
+    "A value in the request cannot be stored (the database refused it as invalid data); check the fields' formats and lengths",
+  );
 }

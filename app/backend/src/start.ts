@@ -35,7 +35,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     logger,
     logLevel: config.logLevel,
   });
-  const readiness = new Readiness(database.db);
+  const readiness = new Readiness(database.db, logger);
   const app = await buildApp({ config, logger, database, auth, agent: await createAgent(config.llm), readiness });
   app.addHook("onClose", async () => database.close());
 

@@ -124,6 +124,7 @@ describe("chat request validation", () => {
       /conversationId: expected a conversation id/,
     ],
     ["an unknown field", { message: "hi", userId: "someone-else" }, /unknown field "userId"/],
+    ["a NUL character in the message", { message: "add milk\u0000" }, /body\.message: must not contain NUL characters/],
   ];
   for (const [name, body, pattern] of cases) {
     it(`rejects ${name} with 400`, async () => {

@@ -4,20 +4,23 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { assertError, request, signUp, type Session } from "./support/client.js";
 import { onCleanup } from "./support/cleanup.js";
-import { startTestPostgres } from "./support/postgres.js";
+import { startTestPostgres, type TestPostgres } from "./support/postgres.js";
 import { startTestServer } from "./support/server.js";
 
 let url: string;
+let postgres: TestPostgres;
+let databaseUrl: string;
 
 before(async () => {
-  const postgres = await startTestPostgres();
-  url = (await startTestServer(await postgres.freshDatabase())).url;
+  postgres = await startTestPostgres();
+  databaseUrl = await postgres.freshDatabase();
+  url = (await startTestServer(databaseUrl)).url;
 });
 
 /** A real MCP client (the official SDK) talking Streamable HTTP to POST /mcp with a bearer token. */
-async function connect(token: string): Promise<Client> {
+async function connect(token: string, baseUrl = url): Promise<Client> {
   const client = new Client({ name: "backend-test", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+  const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), {
     requestInit: { headers: { authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
@@ -122,5 +125,33 @@ describe("MCP authentication", () => {
     const get = await request(url, "GET", "/mcp", { token: user.token });
     assertError(get, 405, "method_not_allowed");
     assert.equal(get.headers.get("allow"), "POST");
+  });
+});
+
+describe("MCP tool failures", () => {
+  it("refuses NUL characters as invalid arguments instead of passing them to PostgreSQL", async () => {
+    const user = await signUp(url);
+    const client = await connect(user.token);
+    const result = await client.callTool({ name: "add_task", arguments: { title: "milk\u0000" } });
+    assert.equal(result.isError, true);
+    const text = (result.content as { text: string }[])[0]!.text;
+    assert.match(text, /must not contain NUL characters/);
+    assert.doesNotMatch(text, /invalid byte sequence|22021/);
+  });
+
+  it("tell the client which tool failed, not the database driver's message", async () => {
+    // A long session cache lets the request past authentication while PostgreSQL is down.
+    const server = await startTestServer(databaseUrl, { SESSION_CACHE_TTL_MS: "60000" });
+    const user = await signUp(server.url);
+    const client = await connect(user.token, server.url);
+    assert.equal((await callTool(client, "list_tasks", {})).isError, false);
+    await postgres.stop();
+    try {
+      const failed = await callTool(client, "add_task", { title: "During the outage" });
+      assert.equal(failed.isError, true);
+      assert.deepEqual(failed.value, { error: "add_task failed on the server; the error has been logged" });
+    } finally {
+      await postgres.start();
+    }
   });
 });

@@ -4,6 +4,7 @@ import pg from "pg";
 import { assertError, request, signUp, type Session } from "./support/client.js";
 import { startTestPostgres } from "./support/postgres.js";
 import { startTestServer } from "./support/server.js";
+import { toErrorResponse } from "../src/app.js";
 
 let url: string;
 let databaseUrl: string;
@@ -239,6 +240,17 @@ describe("request validation", () => {
     { name: "a malformed due date", body: { title: "ok", dueDate: "31/12/2030" }, message: /YYYY-MM-DD/ },
     { name: "an impossible due date", body: { title: "ok", dueDate: "2030-02-30" }, message: /real calendar date/ },
     { name: "a JSON array instead of an object", body: ["title"], message: /body: .*expected object/ },
+    { name: "a NUL character in the title", body: { title: "a\u0000b" }, message: /body\.title: must not contain NUL/ },
+    {
+      name: "a NUL character in the description",
+      body: { title: "ok", description: "x\u0000" },
+      message: /body\.description: must not contain NUL characters/,
+    },
+    {
+      name: "a due date in year 0000 (PostgreSQL has no year zero)",
+      body: { title: "ok", dueDate: "0000-12-31" },
+      message: /body\.dueDate: expected a real calendar date from 0001-01-01 to 9999-12-31/,
+    },
   ];
   for (const { name, body, message } of cases) {
     it(`rejects ${name} with 400`, async () => {
@@ -250,6 +262,25 @@ describe("request validation", () => {
       );
     });
   }
+
+  it("accepts the first and last dates PostgreSQL can store", async () => {
+    assert.equal((await createTask(alice, { title: "Early", dueDate: "0001-01-01" })).dueDate, "0001-01-01");
+    assert.equal((await createTask(alice, { title: "Late", dueDate: "9999-12-31" })).dueDate, "9999-12-31");
+  });
+
+  it("rejects NUL characters in a PATCH too, and stores nothing", async () => {
+    const task = await createTask(alice, { title: "No NUL here" });
+    assertError(
+      await request(url, "PATCH", `/api/tasks/${task.id}`, { token: alice.token, body: { title: "bad\u0000" } }),
+      400,
+      "invalid_request",
+      /body\.title: must not contain NUL characters/,
+    );
+    assert.equal(
+      (await request(url, "GET", `/api/tasks/${task.id}`, { token: alice.token })).body.title,
+      "No NUL here",
+    );
+  });
 
   it("rejects a PATCH with nothing to change, a wrong type for completed and a null title", async () => {
     const task = await createTask(alice, { title: "Patch me" });
@@ -347,5 +378,35 @@ describe("request validation", () => {
 
   it("answers unknown routes with 404 in the same shape", async () => {
     assertError(await request(url, "GET", "/api/nope", { token: alice.token }), 404, "not_found");
+  });
+});
+
+describe("database errors as a safety net", () => {
+  it("maps a data exception (SQLSTATE class 22) or a check violation to 400 invalid_input, without the driver's text", async () => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      for (const statement of [
+        "select 'not a number'::int",
+        "select make_date(0, 1, 1)",
+        "select convert_from('\\xff'::bytea, 'UTF8')",
+      ]) {
+        const error = await client.query(statement).then(
+          () => assert.fail(`${statement} should fail`),
+          (caught: unknown) => caught,
+        );
+        assert.ok(error instanceof pg.DatabaseError && error.code!.startsWith("22"), String(error));
+        const { status, body } = toErrorResponse(error as any);
+        assert.equal(status, 400);
+        assert.equal(body.error.code, "invalid_input");
+        assert.ok(!body.error.message.includes(error.message), "the driver's message stays in the log");
+      }
+      await client.query("create temporary table checked (n int check (n > 0))");
+      const violation = await client.query("insert into checked values (0)").catch((caught: unknown) => caught);
+      assert.equal((violation as pg.DatabaseError).code, "23514");
+      assert.equal(toErrorResponse(violation as any).status, 400);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -3,16 +3,19 @@ import type {} from "@fastify/rate-limit";
 import { z } from "zod";
 import { AppError } from "../errors.js";
 import type { ChatService } from "../services/chat.js";
+import { withoutNul } from "../services/tasks.js";
 import { parseInput } from "./validation.js";
 
 export const MESSAGE_MAX = 4000;
 
 const ChatBody = z.strictObject({
-  message: z
-    .string()
-    .trim()
-    .min(1, { message: "must not be blank" })
-    .max(MESSAGE_MAX, { message: `must be at most ${MESSAGE_MAX} characters` }),
+  message: withoutNul(
+    z
+      .string()
+      .trim()
+      .min(1, { message: "must not be blank" })
+      .max(MESSAGE_MAX, { message: `must be at most ${MESSAGE_MAX} characters` }),
+  ),
   conversationId: z.uuid({ message: "expected a conversation id (a UUID)" }).optional(),
 });
 

@@ -15,7 +15,7 @@ const loadMcp = async () => {
 export async function mcpRoutes(app: FastifyInstance, { tasks }: { tasks: TaskService }): Promise<void> {
   app.post("/mcp", async (request, reply) => {
     const { StreamableHTTPServerTransport, createMcpServer } = await loadMcp();
-    const server = createMcpServer(tasks, request.user.id);
+    const server = createMcpServer(tasks, request.user.id, request.log);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     // The transport writes the response itself.
     reply.hijack();

@@ -22,27 +22,40 @@ export type TaskStatus = "all" | "pending" | "completed";
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 2000;
 
+/** 0001-01-01..9999-12-31: JavaScript accepts year 0000, PostgreSQL's DATE does not (it has no year zero). */
 function isCalendarDate(value: string): boolean {
   const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 10) === value;
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000: an insert fails with "invalid byte sequence", which
+ * would otherwise surface as a 500. Every free-text field of the API refuses it up front.
+ */
+export function withoutNul<S extends z.ZodString>(schema: S) {
+  return schema.refine((value) => !value.includes("\u0000"), { message: "must not contain NUL characters" });
 }
 
 /** The rules every way of writing a task shares (REST, chat tools, MCP). */
 export const TaskFields = {
-  title: z
-    .string()
-    .trim()
-    .min(1, { message: "must not be blank" })
-    .max(TITLE_MAX, { message: `must be at most ${TITLE_MAX} characters` }),
-  description: z
-    .string()
-    .trim()
-    .max(DESCRIPTION_MAX, { message: `must be at most ${DESCRIPTION_MAX} characters` }),
+  title: withoutNul(
+    z
+      .string()
+      .trim()
+      .min(1, { message: "must not be blank" })
+      .max(TITLE_MAX, { message: `must be at most ${TITLE_MAX} characters` }),
+  ),
+  description: withoutNul(
+    z
+      .string()
+      .trim()
+      .max(DESCRIPTION_MAX, { message: `must be at most ${DESCRIPTION_MAX} characters` }),
+  ),
   priority: z.enum(["low", "medium", "high"], { message: "expected one of low, medium, high" }),
   dueDate: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, { message: "expected a date as YYYY-MM-DD" })
-    .refine(isCalendarDate, { message: "expected a real calendar date as YYYY-MM-DD" }),
+    .refine(isCalendarDate, { message: "expected a real calendar date from 0001-01-01 to 9999-12-31 as YYYY-MM-DD" }),
   status: z.enum(["all", "pending", "completed"], { message: "expected one of all, pending, completed" }),
 };
 
