@@ -3,9 +3,10 @@ import { fromNodeHeaders } from "better-auth/node";
 import type {} from "@fastify/rate-limit";
 import type { Auth } from "../auth/auth.js";
 import type { SessionResolver } from "../auth/session-cache.js";
-import { AppError } from "../errors.js";
+import { AppError, errorBody } from "../errors.js";
 
-const PROXY_HOST = /^[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
+// Underscores are not valid in DNS names but are common in docker-compose service names.
+const PROXY_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
 
 function firstValue(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
@@ -45,7 +46,11 @@ function toFetchRequest(request: FastifyRequest): Request {
  * Better Auth answers its errors as `{ code, message }` (what its client reads);
  * the shared `error` object is added so every error of the API has one shape.
  */
-async function sendFetchResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+async function sendFetchResponse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  response: Response,
+): Promise<FastifyReply> {
   reply.status(response.status);
   response.headers.forEach((value, key) => {
     if (key !== "set-cookie" && key !== "content-length" && key !== "content-encoding") reply.header(key, value);
@@ -61,6 +66,15 @@ async function sendFetchResponse(reply: FastifyReply, response: Response): Promi
     } catch {
       // not JSON after all: pass it through unchanged
     }
+  }
+  if (response.status >= 400) {
+    // Better Auth answers an unknown path (and a few other errors) with no JSON body.
+    const path = request.url.split("?")[0];
+    const body =
+      response.status === 404
+        ? errorBody("not_found", `There is no ${request.method} ${path}`)
+        : errorBody("auth_error", text.trim() || response.statusText || `HTTP ${response.status}`);
+    return reply.header("content-type", "application/json; charset=utf-8").send(body);
   }
   return reply.send(text === "" ? undefined : text);
 }
@@ -88,7 +102,7 @@ export async function authRoutes(
     const response = await options.auth.handler(toFetchRequest(request));
     // Sign-out and session revocation must not be outlived by this replica's session cache.
     if (request.method !== "GET") options.sessions.forget(request.headers);
-    return sendFetchResponse(reply, response);
+    return sendFetchResponse(request, reply, response);
   };
 
   app.route({

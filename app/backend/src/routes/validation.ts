@@ -25,6 +25,8 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
  * message names each bad field, what was received and what is allowed.
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, location: Location): z.output<S> {
+  if (input === null && location === "body")
+    throw new AppError(400, "invalid_request", "body: expected a JSON object, got null");
   const result = schema.safeParse(input ?? (location === "body" ? undefined : {}));
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
