@@ -218,7 +218,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     await api.register(conversationRoutes, { conversations });
   });
   await app.register(async (mcp) => {
-    mcp.addHook("onRequest", requireUser(sessions, { wwwAuthenticate: true }));
+    mcp.addHook("onRequest", requireUser(sessions, { bearerOnly: true }));
     await mcp.register(mcpRoutes, { tasks });
   });
   return app;

@@ -120,6 +120,24 @@ describe("MCP authentication", () => {
     await assert.rejects(connect("bogus"));
   });
 
+  it("accepts a bearer token only: the session cookie alone is 401", async () => {
+    const user = await signUp(url);
+    const headers = { accept: "application/json, text/event-stream" };
+    const listTools = { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} };
+    const byCookie = await request(url, "POST", "/mcp", { body: listTools, headers, cookie: user.cookie });
+    assertError(byCookie, 401, "unauthorized", /Bearer/);
+    assert.match(byCookie.headers.get("www-authenticate") ?? "", /^Bearer/);
+    // The cookie's value is the same signed token: only where it is sent decides.
+    const tokenAsCookie = `better-auth.session_token=${encodeURIComponent(user.token)}`;
+    assertError(
+      await request(url, "POST", "/mcp", { body: listTools, headers, cookie: tokenAsCookie }),
+      401,
+      "unauthorized",
+    );
+    const byToken = await request(url, "POST", "/mcp", { body: listTools, headers, token: user.token });
+    assert.equal(byToken.status, 200, JSON.stringify(byToken.body));
+  });
+
   it("is stateless: GET and DELETE answer 405", async () => {
     const user = await signUp(url);
     const get = await request(url, "GET", "/mcp", { token: user.token });

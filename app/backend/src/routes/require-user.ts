@@ -14,14 +14,31 @@ declare module "fastify" {
  * An onRequest hook that admits only requests carrying a valid session (cookie
  * or `Authorization: Bearer <token>`), before any body is read.
  */
-export function requireUser(sessions: SessionResolver, options: { wwwAuthenticate?: boolean } = {}) {
+export function requireUser(sessions: SessionResolver, options: { bearerOnly?: boolean } = {}) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const user = await sessions.resolve(request.headers);
+    // MCP clients authenticate with a bearer token; a browser's session cookie alone must not
+    // let a page drive the tools (DESIGN.md: "bearer-authenticated").
+    const headers = options.bearerOnly
+      ? /^bearer\s+\S/i.test(request.headers.authorization ?? "")
+        ? { authorization: request.headers.authorization }
+        : undefined
+      : request.headers;
+    const user = headers && (await sessions.resolve(headers));
     if (user) {
       request.user = user;
       return;
     }
-    if (options.wwwAuthenticate) reply.header("www-authenticate", 'Bearer realm="todo-backend"');
+    if (options.bearerOnly) {
+      return reply
+        .status(401)
+        .header("www-authenticate", 'Bearer realm="todo-backend"')
+        .send(
+          errorBody(
+            "unauthorized",
+            "Send an Authorization: Bearer <token> header (a session cookie is not accepted here)",
+          ),
+        );
+    }
     return reply
       .status(401)
       .send(
