@@ -129,6 +129,28 @@ describe("builtin agent: listing tasks", () => {
   });
 });
 
+describe("builtin agent: long lists", () => {
+  it("sees every task, not only the first page: lists 520 and completes the last one by title", async () => {
+    const user = await signUp(url);
+    const titles = Array.from({ length: 520 }, (_, i) => `Chore number ${i + 1}`);
+    titles[519] = "Water the orchids";
+    for (let i = 0; i < titles.length; i += 40) {
+      await Promise.all(
+        titles
+          .slice(i, i + 40)
+          .map((title) => request(url, "POST", "/api/tasks", { token: user.token, body: { title } })),
+      );
+    }
+    const listed = await chat(user, "show my tasks");
+    assert.match(listed.reply, /^You have 520 tasks:/);
+    assert.equal(listed.toolCalls[0]!.result.length, 520);
+    assert.match(listed.reply, /Water the orchids/);
+    const done = await chat(user, "complete the orchids one");
+    assert.deepEqual(tools(done), ["list_tasks", "complete_task"]);
+    assert.match(done.reply, /"Water the orchids" as done/);
+  });
+});
+
 describe("builtin agent: completing tasks", () => {
   for (const template of ["mark task {id} done", "I finished task {id}", "task {id} is done", "complete #{id}"]) {
     it(`"${template}" completes that task`, async () => {

@@ -9,6 +9,9 @@ const TaskId = z.coerce
   .positive({ message: "expected a task id (a positive whole number)" })
   .max(2147483647, { message: "expected a task id up to 2147483647" });
 
+/** Tasks read per query by list_tasks; most users' whole list fits in one. */
+const LIST_PAGE_SIZE = 500;
+
 /**
  * The five task tools of the Phase III MCP spec. The user id is never a
  * parameter: it comes from the authenticated session that built the TaskTools.
@@ -133,8 +136,16 @@ export class TaskTools {
           "created",
         );
       case "list_tasks": {
-        const { tasks } = await this.tasks.list(this.userId, { status: args.status ?? "all", limit: 100 });
-        return tasks.map(listed);
+        // Every matching task, page by page: the agents pick tasks by title from this list, so
+        // a task past the first page would be invisible to "complete the milk one".
+        const status = args.status ?? "all";
+        const found: Task[] = [];
+        for (;;) {
+          const page = await this.tasks.list(this.userId, { status, limit: LIST_PAGE_SIZE, offset: found.length });
+          found.push(...page.tasks);
+          if (page.tasks.length < LIST_PAGE_SIZE || found.length >= page.total) break;
+        }
+        return found.map(listed);
       }
       case "complete_task":
         return changed(await this.tasks.update(this.userId, args.task_id, { completed: true }), "completed");
