@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import { before, describe, it } from "node:test";
+import pg from "pg";
 import { assertError, request, signUp, type Session } from "./support/client.js";
 import { startFakeProvider, type FakeAnswer, type RecordedRequest } from "./support/fake-provider.js";
 import { startTestPostgres } from "./support/postgres.js";
@@ -13,6 +15,11 @@ before(async () => {
 });
 
 const TOOL_NAMES = ["add_task", "list_tasks", "complete_task", "delete_task", "update_task"];
+
+async function storedMessages(url: string, session: Session, conversationId: string) {
+  const response = await request(url, "GET", `/api/conversations/${conversationId}`, { token: session.token });
+  return response.body.messages as { role: string; content: string; toolCalls: any[] }[];
+}
 
 async function conversationMessages(url: string, session: Session, conversationId: string) {
   const response = await request(url, "GET", `/api/conversations/${conversationId}`, { token: session.token });
@@ -197,6 +204,79 @@ describe("openai provider (against a local fake of the Chat Completions API)", (
     assert.deepEqual(await conversationMessages(url, user, response.body.error.conversationId), [
       ["user", "add buy eggs"],
     ]);
+  });
+});
+
+describe("a model failure after tools already ran", () => {
+  it("502: records the tool calls and the failure in the conversation and says what was already done", async () => {
+    const { url } = await openaiServer((_request, index) =>
+      index === 0
+        ? openaiToolCall("call_1", "add_task", { title: "Buy bread" })
+        : { status: 500, body: { error: { message: "model exploded" } } },
+    );
+    const user = await signUp(url);
+    const response = await request(url, "POST", "/api/chat", { token: user.token, body: { message: "add buy bread" } });
+    assertError(response, 502, "llm_error", /openai model request failed/);
+    const taskId = response.body.error.toolCalls[0].result.task_id;
+    assert.match(
+      response.body.error.message,
+      new RegExp(`Your message was saved\\. Already done .*: added "Buy bread" \\(task #${taskId}\\)`),
+    );
+    assert.deepEqual(
+      response.body.error.toolCalls.map((call: any) => [call.tool, call.result.status]),
+      [["add_task", "created"]],
+    );
+    const messages = await storedMessages(url, user, response.body.error.conversationId);
+    assert.deepEqual(
+      messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "add buy bread"],
+        ["assistant", response.body.error.message],
+      ],
+    );
+    assert.deepEqual(messages[1]!.toolCalls, response.body.error.toolCalls);
+  });
+
+  it("504: a tool call still running at the timeout is waited for and recorded, and no new one starts", async () => {
+    const { fake, url } = await openaiServer(
+      (_request, index) =>
+        index === 0
+          ? openaiToolCall("call_1", "add_task", { title: "Feed the cat" })
+          : { delayMs: 5000, body: openaiText("too late").body },
+      { LLM_TIMEOUT_MS: "1000" },
+    );
+    const user = await signUp(url);
+    // Hold the tasks table so the tool's insert is still waiting when the time budget runs out.
+    const locker = new pg.Client({ connectionString: databaseUrl });
+    await locker.connect();
+    let response;
+    try {
+      await locker.query("begin");
+      await locker.query("lock table tasks in exclusive mode");
+      const pending = request(url, "POST", "/api/chat", { token: user.token, body: { message: "feed the cat" } });
+      while (fake.requests.length === 0) await sleep(20);
+      await sleep(1500);
+      await locker.query("commit");
+      response = await pending;
+    } finally {
+      await locker.end();
+    }
+    assertError(response, 504, "llm_timeout", /did not answer in time.*added "Feed the cat"/);
+    assert.deepEqual(
+      response.body.error.toolCalls.map((call: any) => [call.tool, call.result.status]),
+      [["add_task", "created"]],
+    );
+    const messages = await storedMessages(url, user, response.body.error.conversationId);
+    assert.deepEqual(
+      messages.map((m) => m.role),
+      ["user", "assistant"],
+    );
+    assert.equal(messages[1]!.toolCalls.length, 1);
+    const tasks = await request(url, "GET", "/api/tasks", { token: user.token });
+    assert.deepEqual(
+      tasks.body.tasks.map((t: any) => t.title),
+      ["Feed the cat"],
+    );
   });
 });
 

@@ -97,14 +97,32 @@ export function toolJsonSchema(name: ToolName): Record<string, unknown> {
  */
 export class TaskTools {
   readonly calls: ToolCall[] = [];
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly tasks: TaskService,
     private readonly userId: string,
+    /** Once aborted (the chat turn was given up), no further tool call starts. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async call(name: string, rawArgs: unknown): Promise<ToolResult> {
+    if (this.signal?.aborted) throw this.signal.reason ?? new Error("the chat turn was abandoned");
     const args = rawArgs && typeof rawArgs === "object" ? (rawArgs as Record<string, unknown>) : {};
+    const work = this.record(name, args);
+    this.inFlight = work.then(
+      () => {},
+      () => {},
+    );
+    return work;
+  }
+
+  /** Resolves once the tool call in flight (if any) has finished and been recorded in `calls`. */
+  settled(): Promise<void> {
+    return this.inFlight;
+  }
+
+  private async record(name: string, args: Record<string, unknown>): Promise<ToolResult> {
     const result = await this.execute(name, args);
     this.calls.push({ tool: name, arguments: args, result });
     return result;

@@ -1,6 +1,6 @@
 import { AppError } from "../errors.js";
 import { AgentProviderError, AgentTimeoutError } from "../agent/errors.js";
-import { TaskTools } from "../agent/tools.js";
+import { TaskTools, type TaskChange } from "../agent/tools.js";
 import type { Agent, ToolCall } from "../agent/types.js";
 import type { Logger } from "../logger.js";
 import type { ConversationService } from "./conversations.js";
@@ -29,14 +29,15 @@ export class ChatService {
   async send(userId: string, input: { message: string; conversationId?: string }): Promise<ChatReply> {
     const { conversationId, history } = await this.conversations.startTurn(userId, input, this.agent.history.messages);
 
-    const tools = new TaskTools(this.tasks, userId);
+    const controller = new AbortController();
+    const tools = new TaskTools(this.tasks, userId, controller.signal);
     let output;
     try {
-      output = await withTimeout(this.timeoutMs, (signal) =>
+      output = await withTimeout(this.timeoutMs, controller, (signal) =>
         this.agent.respond({ history, message: input.message, tools, signal }),
       );
     } catch (error) {
-      throw this.toHttpError(error, conversationId, tools.calls);
+      throw await this.failTurn(error, userId, conversationId, tools);
     }
     await this.conversations.saveReply(userId, conversationId, {
       content: output.reply,
@@ -46,28 +47,65 @@ export class ChatService {
     return { conversationId, reply: output.reply, toolCalls: output.toolCalls };
   }
 
-  private toHttpError(error: unknown, conversationId: string, toolCalls: ToolCall[]): Error {
-    const details = { conversationId, toolCalls };
-    if (error instanceof AgentTimeoutError || (error instanceof Error && error.name === "TimeoutError")) {
-      this.logger.warn({ err: error, conversationId }, "chat agent timed out");
-      return new AppError(
-        504,
-        "llm_timeout",
-        `The assistant did not answer in time (${Math.round(this.timeoutMs / 1000)} s). Your message was saved; try again.`,
-        details,
-      );
+  /**
+   * The model failed or ran out of time. Tools may already have changed tasks: the turn then
+   * gets an assistant message recording those calls and the failure, and the error says what
+   * was done, so the user does not add the same task twice. A tool call still running at the
+   * timeout is waited for (no new one starts once the signal fired), so nothing lands unrecorded.
+   */
+  private async failTurn(error: unknown, userId: string, conversationId: string, tools: TaskTools): Promise<Error> {
+    const timedOut = error instanceof AgentTimeoutError || (error instanceof Error && error.name === "TimeoutError");
+    if (!timedOut && !(error instanceof AgentProviderError))
+      return error instanceof Error ? error : new Error(String(error));
+    await tools.settled();
+    const toolCalls = tools.calls;
+    const done = describeChanges(toolCalls);
+    const failure = timedOut
+      ? `The assistant did not answer in time (${Math.round(this.timeoutMs / 1000)} s).`
+      : `${(error as Error).message}.`;
+    const message =
+      done === ""
+        ? `${failure} Your message was saved; try again.`
+        : `${failure} Your message was saved. Already done before the failure, so do not ask for these again: ${done}.`;
+    if (timedOut) this.logger.warn({ err: error, conversationId, toolCalls: toolCalls.length }, "chat agent timed out");
+    else this.logger.error({ err: error, conversationId, toolCalls: toolCalls.length }, "chat agent failed");
+    if (toolCalls.length > 0) {
+      try {
+        await this.conversations.saveReply(userId, conversationId, { content: message, toolCalls });
+      } catch (saveError) {
+        this.logger.error({ err: saveError, conversationId }, "could not store the failed turn's tool calls");
+      }
     }
-    if (error instanceof AgentProviderError) {
-      this.logger.error({ err: error, conversationId }, "chat agent failed");
-      return new AppError(502, "llm_error", `${error.message}. Your message was saved; try again.`, details);
-    }
-    return error instanceof Error ? error : new Error(String(error));
+    return timedOut
+      ? new AppError(504, "llm_timeout", message, { conversationId, toolCalls })
+      : new AppError(502, "llm_error", message, { conversationId, toolCalls });
   }
 }
 
-/** Runs `work` with an AbortSignal that fires after `ms`, and rejects with a TimeoutError then at the latest. */
-async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
+const CHANGE_VERBS: Record<string, string> = {
+  created: "added",
+  completed: "completed",
+  deleted: "deleted",
+  updated: "updated",
+};
+
+/** The task changes among a turn's tool calls, in words ("added \"Buy milk\" (task #3)"); "" when none. */
+function describeChanges(calls: ToolCall[]): string {
+  const changes: string[] = [];
+  for (const { result } of calls) {
+    const change = result as Partial<TaskChange> | undefined;
+    const verb = change && typeof change.status === "string" ? CHANGE_VERBS[change.status] : undefined;
+    if (verb) changes.push(`${verb} "${change!.title}" (task #${change!.task_id})`);
+  }
+  return changes.join(", ");
+}
+
+/** Runs `work` with the controller's signal, aborting it after `ms` and rejecting with a TimeoutError then at the latest. */
+async function withTimeout<T>(
+  ms: number,
+  controller: AbortController,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
