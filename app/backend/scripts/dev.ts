@@ -80,6 +80,8 @@ async function main(): Promise<void> {
       HOST: process.env.HOST || "127.0.0.1",
       // Nothing routes traffic to a dev server, so there is nothing to wait for on shutdown.
       SHUTDOWN_DELAY_MS: process.env.SHUTDOWN_DELAY_MS || "0",
+      // Every local browser and test session signs up from the same address.
+      SIGN_UP_RATE_LIMIT: process.env.SIGN_UP_RATE_LIMIT || "100",
     });
     server = await startServer(config);
     process.stdout.write(`backend ready on http://127.0.0.1:${config.port}\n`);

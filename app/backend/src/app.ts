@@ -210,7 +210,15 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   await app.register(rateLimit, { global: false });
   await app.register(healthRoutes, { readiness });
-  await app.register(authRoutes, { auth, sessions, signInPerMinute: config.rateLimits.signInPerMinute });
+  await app.register(authRoutes, {
+    auth,
+    sessions,
+    limits: {
+      signInPerMinute: config.rateLimits.signInPerMinute,
+      signInPerAccountPerMinute: config.rateLimits.signInPerAccountPerMinute,
+      signUpPerMinute: config.rateLimits.signUpPerMinute,
+    },
+  });
   await app.register(async (api) => {
     api.addHook("onRequest", requireUser(sessions));
     await api.register(taskRoutes, { tasks });

@@ -15,8 +15,12 @@ export interface Config {
   logLevel: LogLevel;
   llm: LlmConfig;
   rateLimits: {
-    /** Sign-in attempts allowed per e-mail address per minute. */
+    /** Sign-in attempts allowed per e-mail address and client address per minute (also password checks per user). */
     signInPerMinute: number;
+    /** Sign-in attempts allowed per e-mail address from all client addresses per minute. */
+    signInPerAccountPerMinute: number;
+    /** Sign-ups allowed per client address per minute. */
+    signUpPerMinute: number;
     /** Chat messages allowed per user per minute. */
     chatPerMinute: number;
   };
@@ -112,6 +116,8 @@ const EnvObject = z.object({
   LLM_TIMEOUT_MS: integer(1000, 600000, 30000),
   LLM_MAX_STEPS: integer(1, 20, 5),
   SIGN_IN_RATE_LIMIT: integer(1, 1000000, 5),
+  SIGN_IN_ACCOUNT_RATE_LIMIT: integer(1, 1000000, 30),
+  SIGN_UP_RATE_LIMIT: integer(1, 1000000, 10),
   CHAT_RATE_LIMIT: integer(1, 1000000, 20),
   SESSION_CACHE_TTL_MS: integer(0, 60000, 5000),
   SHUTDOWN_DELAY_MS: integer(0, 120000, 5000),
@@ -212,7 +218,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.LLM_TIMEOUT_MS,
       maxSteps: e.LLM_MAX_STEPS,
     },
-    rateLimits: { signInPerMinute: e.SIGN_IN_RATE_LIMIT, chatPerMinute: e.CHAT_RATE_LIMIT },
+    rateLimits: {
+      signInPerMinute: e.SIGN_IN_RATE_LIMIT,
+      signInPerAccountPerMinute: e.SIGN_IN_ACCOUNT_RATE_LIMIT,
+      signUpPerMinute: e.SIGN_UP_RATE_LIMIT,
+      chatPerMinute: e.CHAT_RATE_LIMIT,
+    },
     sessionCacheTtlMs: e.SESSION_CACHE_TTL_MS,
     shutdown: { delayMs: e.SHUTDOWN_DELAY_MS, timeoutMs: e.SHUTDOWN_TIMEOUT_MS },
   };

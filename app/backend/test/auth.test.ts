@@ -14,7 +14,7 @@ let url: string;
 before(async () => {
   postgres = await startTestPostgres();
   databaseUrl = await postgres.freshDatabase();
-  url = (await startTestServer(databaseUrl, { SIGN_IN_RATE_LIMIT: "3" })).url;
+  url = (await startTestServer(databaseUrl, { SIGN_IN_RATE_LIMIT: "3", SIGN_IN_ACCOUNT_RATE_LIMIT: "6" })).url;
 });
 
 const PASSWORD = "correct horse battery";
@@ -39,8 +39,7 @@ describe("sign-up, sign-in, session and sign-out", () => {
     const duplicate = await request(url, "POST", "/api/auth/sign-up/email", {
       body: { email, password: PASSWORD, name: "Again" },
     });
-    assert.ok(duplicate.status === 422 || duplicate.status === 400, `status ${duplicate.status}`);
-    assert.equal(typeof duplicate.body.error.code, "string");
+    assertError(duplicate, 422, "user_already_exists_use_another_email");
     assert.equal(duplicate.body.error.message, duplicate.body.message, "Better Auth's own fields stay for its client");
     const short = await request(url, "POST", "/api/auth/sign-up/email", {
       body: { email: `short-${randomUUID()}@example.com`, password: "short", name: "Short" },
@@ -92,7 +91,9 @@ describe("session cache across replicas", () => {
   });
 });
 
-describe("sign-in rate limit (per e-mail address)", () => {
+describe("sign-in rate limit (per e-mail address and client address, with a looser per-address cap)", () => {
+  const from = (address: string) => ({ "x-forwarded-for": address });
+
   it("answers 429 in the shared shape after too many attempts for one address, without blocking others", async () => {
     const { email } = await signUp(url);
     for (let attempt = 1; attempt <= 3; attempt++) {
@@ -114,6 +115,118 @@ describe("sign-in rate limit (per e-mail address)", () => {
       body: { email: other.email, password: PASSWORD },
     });
     assert.equal(fine.status, 200, "another account is not affected");
+    // Someone who knows the address cannot lock its owner out: elsewhere the owner still signs in.
+    const owner = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email, password: PASSWORD },
+      headers: from("203.0.113.50"),
+    });
+    assert.equal(owner.status, 200, JSON.stringify(owner.body));
+  });
+
+  it("caps attempts per e-mail address across client addresses", async () => {
+    const { email } = await signUp(url);
+    for (const address of ["198.51.100.1", "198.51.100.2"]) {
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const response = await request(url, "POST", "/api/auth/sign-in/email", {
+          body: { email, password: "nope nope" },
+          headers: from(address),
+        });
+        assert.equal(response.status, 401);
+      }
+    }
+    const third = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email, password: PASSWORD },
+      headers: from("198.51.100.3"),
+    });
+    assertError(third, 429, "rate_limited", /at most 6 per minute from all addresses/);
+  });
+
+  it("keys form-encoded sign-ins on the e-mail address too", async () => {
+    const [victim, bystander] = [await signUp(url), await signUp(url)];
+    const form = (email: string, password: string) => ({
+      rawBody: new URLSearchParams({ email, password }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const response = await request(url, "POST", "/api/auth/sign-in/email", form(victim.email, "nope nope"));
+      assert.equal(response.status, 401, JSON.stringify(response.body));
+    }
+    const json = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email: victim.email, password: PASSWORD },
+    });
+    assertError(json, 429, "rate_limited");
+    const otherAccount = await request(url, "POST", "/api/auth/sign-in/email", form(bystander.email, PASSWORD));
+    assert.equal(otherAccount.status, 200, "the limit is the account's, not the caller's address");
+  });
+});
+
+describe("sign-up rate limit (per client address)", () => {
+  it("answers 429 past SIGN_UP_RATE_LIMIT from one address, and lets other addresses sign up", async () => {
+    const limited = await startTestServer(databaseUrl, { SIGN_UP_RATE_LIMIT: "2" });
+    const headers = { "x-forwarded-for": "192.0.2.10" };
+    await signUp(limited.url, { headers });
+    await signUp(limited.url, { headers });
+    const third = await request(limited.url, "POST", "/api/auth/sign-up/email", {
+      body: { email: `third-${randomUUID()}@example.com`, password: PASSWORD, name: "Third" },
+      headers,
+    });
+    assertError(third, 429, "rate_limited", /Too many sign-ups from your address: at most 2 per minute/);
+    await signUp(limited.url, { headers: { "x-forwarded-for": "192.0.2.11" } });
+  });
+});
+
+describe("password checks of signed-in users (change-password)", () => {
+  it("are limited per user like sign-in", async () => {
+    const [user, other] = [await signUp(url), await signUp(url)];
+    const change = (session: typeof user, currentPassword: string) =>
+      request(url, "POST", "/api/auth/change-password", {
+        token: session.token,
+        body: { currentPassword, newPassword: "another long password" },
+      });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const response = await change(user, "wrong password");
+      assert.ok(response.status === 400 || response.status === 401, `attempt ${attempt}: ${response.status}`);
+    }
+    assertError(await change(user, PASSWORD), 429, "rate_limited", /password attempts for this account: at most 3/);
+    assert.equal((await change(other, PASSWORD)).status, 200, "another user is not affected");
+  });
+});
+
+describe("user fields Better Auth stores as given (sign-up and update-user)", () => {
+  const signUpWith = (fields: Record<string, unknown>) =>
+    request(url, "POST", "/api/auth/sign-up/email", {
+      body: { email: `fields-${randomUUID()}@example.com`, password: PASSWORD, name: "Fine", ...fields },
+    });
+
+  it("refuses a name over 100 characters, a NUL character and a non-http(s) image with 400 naming the field", async () => {
+    assertError(
+      await signUpWith({ name: "n".repeat(101) }),
+      400,
+      "invalid_request",
+      /body\.name: must be at most 100 characters/,
+    );
+    assertError(
+      await signUpWith({ name: "Nul\u0000Name" }),
+      400,
+      "invalid_request",
+      /body\.name: must not contain NUL characters/,
+    );
+    assertError(
+      await signUpWith({ image: "javascript:alert(1)" }),
+      400,
+      "invalid_request",
+      /body\.image: expected an http:\/\/ or https:\/\/ URL \(got "javascript:alert\(1\)"\)/,
+    );
+    assert.equal((await signUpWith({ name: "n".repeat(100), image: "https://example.com/me.png" })).status, 200);
+  });
+
+  it("applies the same rules to update-user", async () => {
+    const session = await signUp(url);
+    const update = (body: Record<string, unknown>) =>
+      request(url, "POST", "/api/auth/update-user", { token: session.token, body });
+    assertError(await update({ name: "x".repeat(101) }), 400, "invalid_request", /body\.name/);
+    assertError(await update({ image: "data:image/png;base64,AAAA" }), 400, "invalid_request", /body\.image/);
+    assert.equal((await update({ name: "Renamed", image: "http://example.com/a.png" })).status, 200);
   });
 });
 

@@ -25,6 +25,8 @@ describe("configuration", () => {
     assert.equal(config.llm.provider, "builtin");
     assert.equal(config.betterAuthUrl, undefined);
     assert.equal(config.rateLimits.signInPerMinute, 5);
+    assert.equal(config.rateLimits.signInPerAccountPerMinute, 30);
+    assert.equal(config.rateLimits.signUpPerMinute, 10);
     assert.equal(config.rateLimits.chatPerMinute, 20);
     assert.equal(config.shutdown.delayMs, 5000);
   });
@@ -63,6 +65,15 @@ describe("configuration", () => {
       found.some((p) => p.startsWith("BETTER_AUTH_SECRET is too short") && p.includes("value hidden, 16 characters")),
     );
     assert.ok(!found.join("\n").includes("secret-but-short"));
+  });
+
+  it("validates the auth rate limits", () => {
+    const found = problems({ ...VALID, SIGN_UP_RATE_LIMIT: "ten", SIGN_IN_ACCOUNT_RATE_LIMIT: "0" });
+    assert.ok(
+      found.includes('SIGN_UP_RATE_LIMIT expected a whole number from 1 to 1000000 (got "ten")'),
+      found.join("\n"),
+    );
+    assert.ok(found.includes('SIGN_IN_ACCOUNT_RATE_LIMIT expected a whole number from 1 to 1000000 (got "0")'));
   });
 
   it("requires the provider's key only for that provider", () => {

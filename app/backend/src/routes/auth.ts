@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { fromNodeHeaders } from "better-auth/node";
 import type {} from "@fastify/rate-limit";
+import { isIP } from "node:net";
+import { z } from "zod";
 import type { Auth } from "../auth/auth.js";
 import type { SessionResolver } from "../auth/session-cache.js";
 import { AppError, errorBody } from "../errors.js";
+import { withoutNul } from "../services/tasks.js";
+import { parseInput } from "./validation.js";
 
 // Underscores are not valid in DNS names but are common in docker-compose service names.
 const PROXY_HOST = /^[a-z0-9._-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/i;
@@ -79,21 +83,88 @@ async function sendFetchResponse(
   return reply.send(text === "" ? undefined : text);
 }
 
-function signInKey(request: FastifyRequest): string {
-  try {
-    const body = JSON.parse((request.body as Buffer | undefined)?.toString("utf8") ?? "{}") as { email?: unknown };
-    if (typeof body.email === "string" && body.email.trim() !== "") return `sign-in:${body.email.trim().toLowerCase()}`;
-  } catch {
-    // malformed body: Better Auth rejects it; still count it against the caller's address
+const parsedBodies = new WeakMap<FastifyRequest, Record<string, unknown> | undefined>();
+
+/** An auth POST's body as Better Auth reads it (JSON or form-encoded), parsed once; undefined when it is neither. */
+function authBody(request: FastifyRequest): Record<string, unknown> | undefined {
+  if (parsedBodies.has(request)) return parsedBodies.get(request);
+  let body: Record<string, unknown> | undefined;
+  const raw = request.body as Buffer | undefined;
+  const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (raw && raw.length > 0) {
+    try {
+      if (type === "application/x-www-form-urlencoded") {
+        body = Object.fromEntries(new URLSearchParams(raw.toString("utf8")));
+      } else {
+        const value: unknown = JSON.parse(raw.toString("utf8"));
+        if (value !== null && typeof value === "object" && !Array.isArray(value))
+          body = value as Record<string, unknown>;
+      }
+    } catch {
+      // malformed: Better Auth rejects it; the limits fall back to the caller's address
+    }
   }
-  return `sign-in-ip:${request.ip}`;
+  parsedBodies.set(request, body);
+  return body;
 }
 
-/** Mounts Better Auth at /api/auth/*, with sign-in attempts limited per e-mail address. */
+/**
+ * The client's address. The frontend proxy replaces any client-sent X-Forwarded-For with the
+ * peer it saw (unless TRUST_FORWARDED_HEADERS=true, where an Ingress sets it), and the backend
+ * Service is not reachable from outside the cluster, so its first entry is the browser's address.
+ */
+export function clientAddress(request: FastifyRequest): string {
+  const forwarded = firstValue(request.headers["x-forwarded-for"]);
+  return forwarded && isIP(forwarded) !== 0 ? forwarded : request.ip;
+}
+
+function signInEmail(request: FastifyRequest): string | undefined {
+  const email = authBody(request)?.email;
+  return typeof email === "string" && email.trim() !== "" ? email.trim().toLowerCase() : undefined;
+}
+
+export const NAME_MAX = 100;
+
+/** What Better Auth would store on a user: checked here, since its own schema allows any string. */
+const UserFields = z.looseObject({
+  name: withoutNul(
+    z
+      .string()
+      .trim()
+      .max(NAME_MAX, { message: `must be at most ${NAME_MAX} characters` }),
+  ).optional(),
+  image: z
+    .string()
+    .refine(
+      (value) => {
+        try {
+          const url = new URL(value);
+          return url.protocol === "http:" || url.protocol === "https:";
+        } catch {
+          return false;
+        }
+      },
+      { message: "expected an http:// or https:// URL" },
+    )
+    .nullable()
+    .optional(),
+});
+
+export interface AuthLimits {
+  /** Sign-in attempts per e-mail address and client address per minute. */
+  signInPerMinute: number;
+  /** Sign-in attempts per e-mail address from all client addresses per minute. */
+  signInPerAccountPerMinute: number;
+  /** Sign-ups per client address per minute. */
+  signUpPerMinute: number;
+}
+
+/** Mounts Better Auth at /api/auth/*, with the rate limits and input checks it does not do itself. */
 export async function authRoutes(
   app: FastifyInstance,
-  options: { auth: Auth; sessions: SessionResolver; signInPerMinute: number },
+  options: { auth: Auth; sessions: SessionResolver; limits: AuthLimits },
 ): Promise<void> {
+  const { limits, sessions } = options;
   // Better Auth parses the body itself from the Fetch Request: hand it the bytes as received.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
@@ -101,28 +172,81 @@ export async function authRoutes(
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const response = await options.auth.handler(toFetchRequest(request));
     // Sign-out and session revocation must not be outlived by this replica's session cache.
-    if (request.method !== "GET") options.sessions.forget(request.headers);
+    if (request.method !== "GET") sessions.forget(request.headers);
     return sendFetchResponse(request, reply, response);
   };
 
-  app.route({
-    method: "POST",
-    url: "/api/auth/sign-in/email",
-    config: {
-      rateLimit: {
-        max: options.signInPerMinute,
-        timeWindow: 60_000,
-        hook: "preHandler",
-        keyGenerator: signInKey,
-        errorResponseBuilder: (_request, context) =>
-          new AppError(
-            429,
-            "rate_limited",
-            `Too many sign-in attempts for this account: at most ${context.max} per minute. Try again in ${context.after}.`,
-          ),
-      },
+  // createRateLimit rather than the plugin's route hook: sign-in checks two limits per request,
+  // and the plugin's hook runs only once per request.
+  const limit = (
+    max: number,
+    keyGenerator: (request: FastifyRequest) => string | Promise<string>,
+    what: (max: number, after: string) => string,
+  ) => {
+    const check = app.createRateLimit({ max, timeWindow: 60_000, keyGenerator });
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await check(request);
+      if (result.isAllowed || !result.isExceeded) return;
+      reply.header("retry-after", result.ttlInSeconds);
+      throw new AppError(429, "rate_limited", what(result.max, `${result.ttlInSeconds} s`));
+    };
+  };
+
+  const validateUserFields = async (request: FastifyRequest) => {
+    parseInput(UserFields, authBody(request) ?? {}, "body");
+  };
+
+  // Per (e-mail, address): five wrong passwords from one place lock out only that place, so
+  // anyone who knows a victim's address cannot lock them out; the looser per-e-mail cap still
+  // bounds guessing spread over many addresses.
+  app.post(
+    "/api/auth/sign-in/email",
+    {
+      preHandler: [
+        limit(
+          limits.signInPerMinute,
+          (request) => `sign-in:${signInEmail(request) ?? ""}:${clientAddress(request)}`,
+          (max, after) =>
+            `Too many sign-in attempts for this account from your address: at most ${max} per minute. Try again in ${after}.`,
+        ),
+        limit(
+          limits.signInPerAccountPerMinute,
+          (request) => `sign-in-account:${signInEmail(request) ?? `address:${clientAddress(request)}`}`,
+          (max, after) =>
+            `Too many sign-in attempts for this account: at most ${max} per minute from all addresses. Try again in ${after}.`,
+        ),
+      ],
     },
     handler,
-  });
+  );
+  app.post(
+    "/api/auth/sign-up/email",
+    {
+      preHandler: [
+        limit(
+          limits.signUpPerMinute,
+          (request) => `sign-up:${clientAddress(request)}`,
+          (max, after) => `Too many sign-ups from your address: at most ${max} per minute. Try again in ${after}.`,
+        ),
+        validateUserFields,
+      ],
+    },
+    handler,
+  );
+  app.post("/api/auth/update-user", { preHandler: validateUserFields }, handler);
+
+  // Endpoints that check the current password are guessing oracles like sign-in: limited per user.
+  const passwordLimit = limit(
+    limits.signInPerMinute,
+    async (request) => {
+      const user = await sessions.resolve(request.headers);
+      return user ? `password:${user.id}` : `password-address:${clientAddress(request)}`;
+    },
+    (max, after) => `Too many password attempts for this account: at most ${max} per minute. Try again in ${after}.`,
+  );
+  for (const url of ["/api/auth/change-password", "/api/auth/verify-password", "/api/auth/delete-user"]) {
+    app.post(url, { preHandler: passwordLimit }, handler);
+  }
+
   app.route({ method: ["GET", "POST"], url: "/api/auth/*", handler });
 }
