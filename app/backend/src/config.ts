@@ -122,6 +122,7 @@ const EnvObject = z.object({
   SESSION_CACHE_TTL_MS: integer(0, 60000, 5000),
   SHUTDOWN_DELAY_MS: integer(0, 120000, 5000),
   SHUTDOWN_TIMEOUT_MS: integer(1000, 600000, 25000),
+  MIGRATE_WAIT_SECONDS: integer(0, 600, 60),
 });
 
 const EnvSchema = EnvObject.superRefine((env, ctx) => {
@@ -187,11 +188,13 @@ function parseEnv<T>(schema: z.ZodType<T>, raw: Record<string, string | undefine
 export interface MigrateConfig {
   databaseUrl: string;
   logLevel: LogLevel;
+  /** How long to wait for PostgreSQL to accept connections before giving up. */
+  waitSeconds: number;
 }
 
 export function loadMigrateConfig(env: NodeJS.ProcessEnv = process.env): MigrateConfig {
-  const e = parseEnv(EnvObject.pick({ DATABASE_URL: true, LOG_LEVEL: true }), readEnv(env));
-  return { databaseUrl: e.DATABASE_URL, logLevel: e.LOG_LEVEL };
+  const e = parseEnv(EnvObject.pick({ DATABASE_URL: true, LOG_LEVEL: true, MIGRATE_WAIT_SECONDS: true }), readEnv(env));
+  return { databaseUrl: e.DATABASE_URL, logLevel: e.LOG_LEVEL, waitSeconds: e.MIGRATE_WAIT_SECONDS };
 }
 
 /**

@@ -94,5 +94,10 @@ describe("configuration", () => {
   it("migrate needs only DATABASE_URL", () => {
     assert.equal(loadMigrateConfig({ DATABASE_URL: VALID.DATABASE_URL }).databaseUrl, VALID.DATABASE_URL);
     assert.throws(() => loadMigrateConfig({ DATABASE_URL: "sqlite://x" }), /DATABASE_URL expected a postgres/);
+    assert.equal(loadMigrateConfig({ DATABASE_URL: VALID.DATABASE_URL }).waitSeconds, 60);
+    assert.throws(
+      () => loadMigrateConfig({ DATABASE_URL: VALID.DATABASE_URL, MIGRATE_WAIT_SECONDS: "1m" }),
+      /MIGRATE_WAIT_SECONDS expected a whole number from 0 to 600 \(got "1m"\)/,
+    );
   });
 });

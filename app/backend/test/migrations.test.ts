@@ -19,8 +19,8 @@ before(async () => {
 
 const MIGRATION_NAMES = Object.keys(migrations);
 
-function runMigrate(databaseUrl: string) {
-  return spawnEntry("src/migrate.ts", { DATABASE_URL: databaseUrl, LOG_LEVEL: "info" }).exited;
+function runMigrate(databaseUrl: string, env: Record<string, string> = {}) {
+  return spawnEntry("src/migrate.ts", { DATABASE_URL: databaseUrl, LOG_LEVEL: "info", ...env }).exited;
 }
 
 async function appliedMigrations(databaseUrl: string): Promise<string[]> {
@@ -76,10 +76,41 @@ describe("npm run migrate (node dist/migrate.js)", () => {
     assert.match(result.stderr, /DATABASE_URL is required/);
   });
 
-  it("exits non-zero when the database cannot be reached", async () => {
-    const result = await runMigrate("postgres://nobody:wrong@127.0.0.1:1/none");
+  it("exits non-zero when the database cannot be reached within MIGRATE_WAIT_SECONDS, logging each retry", async () => {
+    const result = await runMigrate("postgres://nobody:wrong@127.0.0.1:1/none", { MIGRATE_WAIT_SECONDS: "2" });
     assert.equal(result.code, 1);
+    assert.match(result.stdout, /"attempt":1,.*does not accept connections yet; retrying/);
+    assert.match(result.stdout, /giving up/);
     assert.match(result.stdout, /migrations failed/);
+  });
+
+  it("waits for a database that starts after it, then migrates", async () => {
+    const databaseUrl = await postgres.freshDatabase({ migrated: false });
+    await postgres.stop();
+    let migrate;
+    try {
+      migrate = spawnEntry("src/migrate.ts", {
+        DATABASE_URL: databaseUrl,
+        LOG_LEVEL: "info",
+        MIGRATE_WAIT_SECONDS: "60",
+      });
+      await migrate.waitFor(/retrying/);
+    } finally {
+      await postgres.start();
+    }
+    const result = await migrate.exited;
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.deepEqual(await appliedMigrations(databaseUrl), MIGRATION_NAMES);
+  });
+
+  it("does not wait when the password is wrong: waiting cannot fix that", async () => {
+    const databaseUrl = await postgres.freshDatabase({ migrated: false });
+    const wrong = new URL(databaseUrl);
+    wrong.password = "not-the-password";
+    const result = await runMigrate(wrong.toString(), { MIGRATE_WAIT_SECONDS: "600" });
+    assert.equal(result.code, 1);
+    assert.doesNotMatch(result.stdout, /retrying/);
+    assert.match(result.stdout, /giving up/);
   });
 });
 
@@ -100,7 +131,14 @@ describe("/ready and migrations", () => {
 
   it("the server itself never migrates: tables appear only after migrate runs", async () => {
     const databaseUrl = await postgres.freshDatabase({ migrated: false });
-    await startTestServer(databaseUrl);
+    const server = await startTestServer(databaseUrl);
+    // A lazy migration (on the first request of some kind) would show up here.
+    await request(server.url, "GET", "/ready");
+    await request(server.url, "POST", "/api/auth/sign-up/email", {
+      body: { email: "lazy@example.com", password: "correct horse battery", name: "Lazy" },
+    });
+    await request(server.url, "GET", "/api/tasks", { token: "not-a-token" });
+    await request(server.url, "POST", "/api/chat", { body: { message: "hi" } });
     const database = createDatabase({ connectionString: databaseUrl, max: 1 });
     onCleanup(() => database.close());
     const tables = await sql<{
