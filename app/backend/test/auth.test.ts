@@ -6,6 +6,12 @@ import { startTestPostgres, type TestPostgres } from "./support/postgres.js";
 import { freePort } from "../scripts/embedded-postgres.js";
 import { spawnEntry } from "./support/processes.js";
 import { startTestServer, TEST_AUTH_SECRET } from "./support/server.js";
+import { onCleanup } from "./support/cleanup.js";
+import { createAuth } from "../src/auth/auth.js";
+import { SessionResolver } from "../src/auth/session-cache.js";
+import { loadConfig } from "../src/config.js";
+import { createDatabase } from "../src/db/database.js";
+import { createLogger } from "../src/logger.js";
 
 let postgres: TestPostgres;
 let databaseUrl: string;
@@ -82,6 +88,35 @@ describe("sign-up, sign-in, session and sign-out", () => {
 });
 
 describe("session cache across replicas", () => {
+  it("with the default SESSION_CACHE_TTL_MS, another replica accepts a signed-out token for at most that long", async () => {
+    const ttlMs = loadConfig({ DATABASE_URL: databaseUrl, BETTER_AUTH_SECRET: TEST_AUTH_SECRET }).sessionCacheTtlMs;
+    assert.equal(ttlMs, 5000);
+    const database = createDatabase({ connectionString: databaseUrl, max: 2 });
+    onCleanup(() => database.close());
+    const auth = createAuth({
+      db: database.db,
+      secret: TEST_AUTH_SECRET,
+      baseURL: undefined,
+      logger: createLogger("silent"),
+      logLevel: "silent",
+    });
+    // Replica B's cache runs on a clock the test moves, so the window is checked without sleeping.
+    const clock = { t: 1_000_000, now: () => clock.t };
+    const replicaB = new SessionResolver(auth, ttlMs, clock);
+    const session = await signUp(url);
+    const headers = { authorization: `Bearer ${session.token}` };
+    assert.equal((await replicaB.resolve(headers))?.id, session.userId);
+
+    // Replica A (the server) signs the session out; the database no longer knows it.
+    assert.equal((await request(url, "POST", "/api/auth/sign-out", { token: session.token, body: {} })).status, 200);
+    assert.equal(await new SessionResolver(auth, 0).resolve(headers), undefined);
+
+    clock.t += ttlMs - 1;
+    assert.equal((await replicaB.resolve(headers))?.id, session.userId, "inside the window B still trusts its cache");
+    clock.t += 2;
+    assert.equal(await replicaB.resolve(headers), undefined, "past the window B asks Better Auth and refuses");
+  });
+
   it("with SESSION_CACHE_TTL_MS=0 a sign-out on one replica is refused at once on another", async () => {
     const other = await startTestServer(databaseUrl, { SESSION_CACHE_TTL_MS: "0" });
     const session = await signUp(url);

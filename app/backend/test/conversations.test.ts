@@ -4,6 +4,9 @@ import { before, describe, it } from "node:test";
 import { assertError, request, signUp, type Session } from "./support/client.js";
 import { startTestPostgres } from "./support/postgres.js";
 import { startTestServer } from "./support/server.js";
+import { onCleanup } from "./support/cleanup.js";
+import { createDatabase } from "../src/db/database.js";
+import { ConversationService } from "../src/services/conversations.js";
 
 let databaseUrl: string;
 let url: string;
@@ -105,6 +108,25 @@ describe("conversations", () => {
     );
     assertError(await request(url, "GET", "/api/conversations"), 401, "unauthorized");
     assertError(await request(url, "POST", "/api/chat", { body: { message: "hi" } }), 401, "unauthorized");
+  });
+});
+
+describe("starting a conversation", () => {
+  it("creates the conversation and stores its first message in one transaction", async () => {
+    const user = await signUp(url);
+    const database = createDatabase({ connectionString: databaseUrl, max: 1 });
+    onCleanup(() => database.close());
+    const conversations = new ConversationService(database);
+    // PostgreSQL refuses this message (the API's validation would stop it first): if the
+    // conversation were inserted separately, it would be left behind without its message.
+    await assert.rejects(conversations.startTurn(user.userId, { message: "hello\u0000" }, 10), /invalid byte sequence/);
+    assert.deepEqual(await conversations.list(user.userId), []);
+    const started = await conversations.startTurn(user.userId, { message: "hello" }, 10);
+    const stored = await conversations.get(user.userId, started.conversationId);
+    assert.deepEqual(
+      stored.messages.map((m) => [m.role, m.content]),
+      [["user", "hello"]],
+    );
   });
 });
 

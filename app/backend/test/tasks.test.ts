@@ -61,7 +61,22 @@ describe("tasks API", () => {
   });
 
   it("updates fields partially, completes a task and bumps updatedAt", async () => {
-    const task = await createTask(alice, { title: "Walk the dog", description: "Long walk" });
+    const task = await createTask(alice, { title: "Walk the dog", description: "Long walk", dueDate: "2031-05-01" });
+    /** updated_at as PostgreSQL stores it (microseconds), so two updates in one millisecond still differ. */
+    const storedUpdatedAt = async (id: number) => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const result = await client.query(
+          "select extract(epoch from updated_at)::text as at from tasks where id = $1",
+          [id],
+        );
+        return Number(result.rows[0].at);
+      } finally {
+        await client.end();
+      }
+    };
+    const created = await storedUpdatedAt(task.id);
     const renamed = await request(url, "PATCH", `/api/tasks/${task.id}`, {
       token: alice.token,
       body: { title: "Walk the dog twice" },
@@ -69,17 +84,23 @@ describe("tasks API", () => {
     assert.equal(renamed.status, 200);
     assert.equal(renamed.body.title, "Walk the dog twice");
     assert.equal(renamed.body.description, "Long walk", "fields not sent stay unchanged");
+    assert.equal(renamed.body.dueDate, "2031-05-01");
+    const afterRename = await storedUpdatedAt(task.id);
+    assert.ok(afterRename > created, `updated_at moved from ${created} to ${afterRename}`);
     const done = await request(url, "PATCH", `/api/tasks/${task.id}`, {
       token: alice.token,
       body: { completed: true },
     });
     assert.equal(done.body.completed, true);
-    assert.ok(Date.parse(done.body.updatedAt) >= Date.parse(task.updatedAt));
+    assert.ok((await storedUpdatedAt(task.id)) > afterRename);
     const cleared = await request(url, "PATCH", `/api/tasks/${task.id}`, {
       token: alice.token,
       body: { description: null, dueDate: null },
     });
     assert.equal(cleared.body.description, null);
+    assert.equal(cleared.body.dueDate, null, "dueDate: null clears the date");
+    const read = await request(url, "GET", `/api/tasks/${task.id}`, { token: alice.token });
+    assert.deepEqual([read.body.description, read.body.dueDate, read.body.completed], [null, null, true]);
   });
 
   it("deletes a task with 204, after which it is gone", async () => {

@@ -53,8 +53,13 @@ export class SessionResolver {
   constructor(
     private readonly auth: Auth,
     ttlMs: number,
+    /** The cache's clock; tests pass their own to step through the TTL window without sleeping. */
+    clock?: { now(): number },
   ) {
-    this.cache = ttlMs > 0 ? new LRUCache({ max: 10_000, ttl: ttlMs }) : undefined;
+    this.cache =
+      ttlMs > 0
+        ? new LRUCache({ max: 10_000, ttl: ttlMs, ...(clock ? { perf: clock, ttlResolution: 0 } : {}) })
+        : undefined;
   }
 
   async resolve(headers: IncomingHttpHeaders): Promise<AuthenticatedUser | undefined> {
