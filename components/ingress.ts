@@ -24,13 +24,13 @@ export interface AppIngressArgs {
     readonly tlsSecretName?: string;
     /** Extra annotations, e.g. cert-manager's cluster-issuer. @default {} */
     readonly annotations?: Record<string, string>;
-    /** Where `/api` goes. */
+    /** Where `/api` and `/mcp` go. */
     readonly backend: IngressBackend;
     /** Where everything else goes. */
     readonly frontend: IngressBackend;
 }
 
-/** One host: `/api` to the backend, `/` to the frontend, optionally with TLS. */
+/** One host: `/api` and `/mcp` to the backend, `/` to the frontend, optionally with TLS. */
 export class AppIngress extends pulumi.ComponentResource {
     /** The URL users reach the app on. */
     public readonly url: string;
@@ -62,7 +62,8 @@ export class AppIngress extends pulumi.ComponentResource {
                 spec: {
                     ingressClassName: args.className ?? "nginx",
                     ...(args.tlsSecretName ? { tls: [{ hosts: [host], secretName: args.tlsSecretName }] } : {}),
-                    rules: [{ host, http: { paths: [route("/api", args.backend), route("/", args.frontend)] } }],
+                    // `/mcp` is for MCP clients outside the cluster (bearer tokens; the frontend does not proxy it).
+                    rules: [{ host, http: { paths: [route("/api", args.backend), route("/mcp", args.backend), route("/", args.frontend)] } }],
                 },
             },
             { parent: this },

@@ -370,7 +370,7 @@ describe("AppIngress", () => {
         frontend: { serviceName: "todo-frontend", port: 80 },
     };
 
-    it("routes /api to the backend and / to the frontend on one host", async () => {
+    it("routes /api and /mcp to the backend and / to the frontend on one host", async () => {
         const { objects, result } = await runComponent(() => new AppIngress("in", args));
         const ingress = find(objects, "Ingress", "todo-chatbot");
         assert.equal(ingress.spec.ingressClassName, "nginx");
@@ -378,6 +378,7 @@ describe("AppIngress", () => {
         assert.equal(rule.host, "todo.local");
         assert.deepEqual(rule.http.paths.map((p: any) => [p.path, p.pathType, p.backend.service.name, p.backend.service.port.number]), [
             ["/api", "Prefix", "todo-backend", 8000],
+            ["/mcp", "Prefix", "todo-backend", 8000],
             ["/", "Prefix", "todo-frontend", 80],
         ]);
         assert.equal(ingress.spec.tls, undefined);
