@@ -24,6 +24,8 @@ export interface RenderedResource {
     type: string;
     name: string;
     inputs: Record<string, any>;
+    /** Provider reference (`<urn>::<id>`) of a custom resource, when it names one. */
+    provider?: string;
     /** Present (true) when the resource is protected from `pulumi destroy`. */
     protect?: true;
 }
@@ -162,7 +164,13 @@ async function renderOnce(opts: RenderOptions): Promise<RenderResult> {
 
     const resources = mocks.resources
         .filter((r) => r.type !== "pulumi:pulumi:Stack")
-        .map((r) => ({ type: r.type, name: r.name, inputs: revealOrMask(r.inputs, mode), ...(r.protect ? { protect: true as const } : {}) }));
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            inputs: revealOrMask(r.inputs, mode),
+            ...(r.provider ? { provider: r.provider } : {}),
+            ...(r.protect ? { protect: true as const } : {}),
+        }));
     const images: ImageBuild[] = mocks.resources
         .filter((r) => r.type === "docker:index/image:Image")
         .map((r) => {

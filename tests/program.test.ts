@@ -207,6 +207,12 @@ describe("program: minikube stack (Pulumi.minikube.yaml)", () => {
         assert.deepEqual(providers.map((p) => p.type).sort(), ["pulumi:providers:docker", "pulumi:providers:kubernetes", "pulumi:providers:random"]);
         const kube = providers.find((p) => p.type === "pulumi:providers:kubernetes")!;
         assert.equal(kube.inputs.context, "minikube");
+        // Each resource names its package's explicit provider (a provider reference is "<urn>::<id>"):
+        // one without would fall back to a default provider, which the stack file disables.
+        for (const r of custom) {
+            const pkg = r.type.split(":")[0];
+            assert.match(r.provider ?? "", new RegExp(`[$:]pulumi:providers:${pkg}::[^:]+::[^:]+$`), `${r.type} ${r.name} uses the explicit ${pkg} provider`);
+        }
     });
 
     it("outputs how to reach the app, the service addresses and the image references, and no secret", () => {
