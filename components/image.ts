@@ -12,8 +12,8 @@ export interface AppImageArgs {
     readonly context: string;
     /** Dockerfile, relative to projectRoot. @default "<context>/Dockerfile" */
     readonly dockerfile?: string;
-    /** Target platform of the build. @default "linux/amd64" */
-    readonly platform?: string;
+    /** Target platform of the build, e.g. "linux/amd64". */
+    readonly platform: string;
     /** Dockerfile stage to build. @default the last stage */
     readonly target?: string;
     /**
@@ -42,12 +42,11 @@ export class AppImage extends pulumi.ComponentResource {
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("todo-chatbot:image:AppImage", name, {}, opts);
         const dockerfile = args.dockerfile ?? path.posix.join(args.context, "Dockerfile");
-        const platform = args.platform ?? "linux/amd64";
 
         const { digest, warning } = contextDigest({
             context: path.resolve(args.projectRoot, args.context),
             dockerfile: path.resolve(args.projectRoot, dockerfile),
-            buildSettings: { dockerfile, platform, target: args.target },
+            buildSettings: { dockerfile, platform: args.platform, target: args.target },
         });
         if (warning) pulumi.log.warn(`${args.repository}: ${warning}`, this);
         this.tag = digest.slice(0, 20);
@@ -62,7 +61,7 @@ export class AppImage extends pulumi.ComponentResource {
                 build: {
                     context: args.context,
                     dockerfile,
-                    platform,
+                    platform: args.platform,
                     ...(args.target ? { target: args.target } : {}),
                     builderVersion: "BuilderBuildKit",
                     args: {},

@@ -293,6 +293,32 @@ function readEnum<T extends string>(r: Reader, key: string, value: unknown, fall
     return s as T;
 }
 
+/** Docker's name for the platform of a machine with this Node.js `process.arch`, if it is one we build for. */
+export function hostPlatform(arch: string = process.arch): string | undefined {
+    const byArch: Record<string, string> = { x64: "linux/amd64", arm64: "linux/arm64", arm: "linux/arm/v7", ppc64: "linux/ppc64le", s390x: "linux/s390x" };
+    return byArch[arch];
+}
+
+/**
+ * "" stands for this machine's platform, made explicit here so that the build (and a preview's diff)
+ * names it: right for minikube, whose node runs on this machine (arm64 on Apple silicon).
+ */
+function readPlatform(r: Reader, arch: string): string {
+    const value = r.scalar("imagePlatform");
+    const s = readString(r, "imagePlatform", value, DEFAULTS.imagePlatform);
+    if (s === "") {
+        const host = hostPlatform(arch);
+        if (host) return host;
+        r.fail("imagePlatform", value, `a platform named explicitly on this ${arch} machine: one of ${PLATFORMS.join(", ")}`);
+        return DEFAULTS.imagePlatform;
+    }
+    if (!PLATFORMS.includes(s)) {
+        r.fail("imagePlatform", value, `one of ${PLATFORMS.join(", ")}, or "" for this machine's platform`);
+        return DEFAULTS.imagePlatform;
+    }
+    return s;
+}
+
 function readName(r: Reader, key: string, value: unknown, fallback: string, kind: "label" | "subdomain"): string {
     const s = readString(r, key, value, fallback);
     if (s === "") return s;
@@ -537,7 +563,7 @@ function readSecrets(r: Reader, postgres: PostgresSettings, llm: LlmSettings, ex
 }
 
 /** Parses and checks raw config (keys without the `todo-chatbot:` prefix). */
-export function checkSettings(raw: Record<string, string | undefined>): { settings: Settings; problems: Problem[] } {
+export function checkSettings(raw: Record<string, string | undefined>, arch: string = process.arch): { settings: Settings; problems: Problem[] } {
     const r = new Reader(raw);
     for (const key of Object.keys(raw)) {
         if (!KNOWN_KEYS.includes(key)) {
@@ -559,7 +585,7 @@ export function checkSettings(raw: Record<string, string | undefined>): { settin
         kubeContext,
         namespace: namespace || DEFAULTS.namespace,
         imageRegistry: readRegistry(r),
-        imagePlatform: readEnum(r, "imagePlatform", r.scalar("imagePlatform"), DEFAULTS.imagePlatform, PLATFORMS),
+        imagePlatform: readPlatform(r, arch),
         minikubeProfile: minikubeProfile || undefined,
         logLevel: readEnum(r, "logLevel", r.scalar("logLevel"), DEFAULTS.logLevel, LOG_LEVELS),
         backend: readService(r, "backend"),
@@ -584,8 +610,8 @@ export function checkSettings(raw: Record<string, string | undefined>): { settin
 }
 
 /** Like checkSettings, but throws a ConfigError listing every problem. */
-export function parseSettings(raw: Record<string, string | undefined>): Settings {
-    const { settings, problems } = checkSettings(raw);
+export function parseSettings(raw: Record<string, string | undefined>, arch: string = process.arch): Settings {
+    const { settings, problems } = checkSettings(raw, arch);
     if (problems.length > 0) throw new ConfigError(problems);
     return settings;
 }

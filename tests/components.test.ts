@@ -155,7 +155,7 @@ describe("AppImage", () => {
 
     it("keeps the image in the local daemon without a registry: no push, name:tag, pull policy Never", async () => {
         const root = project();
-        const { mocks, result } = await runComponent(() => new AppImage("api", { repository: "todo-api", projectRoot: root, context: "app/api" }));
+        const { mocks, result } = await runComponent(() => new AppImage("api", { repository: "todo-api", projectRoot: root, context: "app/api", platform: "linux/amd64" }));
         const image = mocks.resources.find((r) => r.type === "docker:index/image:Image")!;
         assert.equal(image.inputs.skipPush, true);
         assert.equal(image.inputs.buildOnPreview, false);
@@ -180,7 +180,7 @@ describe("AppImage", () => {
 
     it("tags by content: a source change changes the tag, nothing else does", async () => {
         const root = project();
-        const tag = async () => (await runComponent(() => new AppImage("api", { repository: "r", projectRoot: root, context: "app/api" }))).result.tag;
+        const tag = async () => (await runComponent(() => new AppImage("api", { repository: "r", projectRoot: root, context: "app/api", platform: "linux/amd64" }))).result.tag;
         const first = await tag();
         assert.equal(await tag(), first);
         writeFiles(root, { "app/api/server.js": "2" });

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseAllDocuments } from "yaml";
-import { ConfigError } from "../components/settings";
+import { ConfigError, hostPlatform } from "../components/settings";
 import { loadStackConfig, renderStack, type RenderResult } from "../render";
 import { installMocks, settle } from "../render/mocks";
 import { ROOT, containersOf, find, projectCopy, workloads, writeFiles } from "./helpers";
@@ -160,7 +160,7 @@ describe("program: minikube stack (Pulumi.minikube.yaml)", () => {
             assert.equal(container.imagePullPolicy, "Never");
             assert.equal(build.context, path.join(ROOT, "app", app));
             assert.equal(build.dockerfile, path.join(ROOT, "app", app, "Dockerfile"));
-            assert.equal(build.platform, "linux/amd64");
+            assert.equal(build.platform, hostPlatform(), "minikube's node runs on this machine (arm64 on Apple silicon)");
             assert.deepEqual(build.args, {}, "no build args, let alone secret ones");
         }
         const images = result.resources.filter((r) => r.type === "docker:index/image:Image");

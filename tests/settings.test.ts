@@ -152,6 +152,15 @@ describe("settings: every validation message names the key, the value and what i
     });
     it("image platform", () => {
         expectProblem({ imagePlatform: "windows/amd64" }, 'imagePlatform = "windows/amd64"', "linux/amd64, linux/arm64");
+        expectProblem({ imagePlatform: "windows/amd64" }, 'imagePlatform = "windows/amd64"', `or "" for this machine's platform`);
+        assert.equal(parseSettings(raw({})).imagePlatform, "linux/amd64");
+        // "" names this machine's platform explicitly (minikube's node runs here).
+        assert.equal(parseSettings(raw({ imagePlatform: "" }), "arm64").imagePlatform, "linux/arm64");
+        assert.equal(parseSettings(raw({ imagePlatform: "" }), "x64").imagePlatform, "linux/amd64");
+        assert.deepEqual(
+            checkSettings(raw({ imagePlatform: "" }), "riscv64").problems.map((p) => p.message),
+            ['imagePlatform = "" is invalid: expected a platform named explicitly on this riscv64 machine: one of linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x'],
+        );
     });
     it("storage size", () => {
         expectProblem({ postgres: { storage: "lots" } }, 'postgres.storage = "lots"', "at least 64Mi");
