@@ -1,7 +1,11 @@
 /**
  * Next's request hook (the file convention formerly called middleware), for
- * /api/* only: decides whether the X-Forwarded-* headers of a request may be
- * believed before lib/backend-proxy.ts passes them to the backend.
+ * /api/auth/* only: decides whether the X-Forwarded-* headers of a request may
+ * be believed before lib/backend-proxy.ts passes them to the backend. Only
+ * auth needs the client's real address and origin, and the hook cost about a
+ * third of the frontend's CPU per proxied request (bench/results.md), so the
+ * other /api paths skip it; the route handler drops their untrusted
+ * forwarding headers itself.
  */
 import { NextResponse, type NextRequest } from "next/server";
 
@@ -24,5 +28,6 @@ export function proxy(request: NextRequest): NextResponse | Response {
 }
 
 export const config = {
-  matcher: "/api/:path*",
+  // A literal, as Next reads it at build time; the same paths as isAuthPath().
+  matcher: "/api/auth/:path*",
 };

@@ -13,6 +13,17 @@ export const DEFAULT_BACKEND_URL = "http://todo-backend:8000";
  * believe (auth derives the public origin from them).
  */
 export const FORWARDING_HEADERS = ["x-forwarded-host", "x-forwarded-proto", "x-forwarded-for", "x-forwarded-port", "forwarded", "x-real-ip"] as const;
+const FORWARDING = new Set<string>(FORWARDING_HEADERS);
+
+/**
+ * Better Auth's paths, the only ones for which the backend reads the client's
+ * address and public origin from X-Forwarded-* (routes/auth.ts: rate limits
+ * and the origin check). proxy.ts runs for exactly these; its matcher
+ * (`/api/auth/:path*`) must stay in step with this test.
+ */
+export function isAuthPath(pathname: string): boolean {
+  return pathname === "/api/auth" || pathname.startsWith("/api/auth/");
+}
 
 /** Headers that describe one hop of the connection, not the message (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
@@ -104,8 +115,17 @@ function upstreamUrl(base: URL, incoming: URL): URL {
 function forwardedRequestHeaders(request: Request, incoming: URL, trustForwarded: boolean): Headers {
   const headers = new Headers();
   const connectionListed = listedInConnection(request.headers);
+  // Untrusted, proxy.ts has replaced client-sent X-Forwarded-* with Next's own
+  // (from the connection) on auth paths only: running it for every /api call
+  // cost a third of each proxied request. Elsewhere whatever arrives may be the
+  // client's, and nothing here can tell it from Next's, so it is dropped rather
+  // than passed on: the backend does not read these outside auth today, and if
+  // that ever changes (or a path reaches its auth routes without matching
+  // proxy.ts), it sees no address or scheme instead of forged ones.
+  const unchecked = !trustForwarded && !isAuthPath(incoming.pathname);
   for (const [name, value] of request.headers) {
     if (HOP_BY_HOP.has(name) || connectionListed.has(name)) continue;
+    if (unchecked && FORWARDING.has(name)) continue;
     // fetch() sets Host from the target URL; undici refuses Expect.
     if (name === "host" || name === "expect") continue;
     headers.append(name, value);
@@ -116,12 +136,14 @@ function forwardedRequestHeaders(request: Request, incoming: URL, trustForwarded
   // The backend derives the public origin for auth from these. A trusted proxy
   // in front has set them: keep what it said and fill in the rest from this
   // hop. Otherwise the client itself is on the other end of the connection and
-  // the Host it sent is the origin it asked for. (proxy.ts has already removed
-  // client-sent X-Forwarded-Proto/-For then, so that Next put in its own,
-  // taken from the connection.)
+  // the Host it sent is the origin it asked for. (On auth paths proxy.ts has
+  // already removed client-sent X-Forwarded-Proto/-For then, so that Next put
+  // in its own, taken from the connection.)
   const host = request.headers.get("host") ?? incoming.host;
   if (!trustForwarded || !headers.has("x-forwarded-host")) headers.set("x-forwarded-host", host);
-  if (!headers.has("x-forwarded-proto")) {
+  // Where the client's X-Forwarded-Proto was dropped above, request.url is no
+  // help: Next built its scheme from that same header, so none is sent.
+  if (!unchecked && !headers.has("x-forwarded-proto")) {
     headers.set("x-forwarded-proto", incoming.protocol.replace(/:$/, ""));
   }
   return headers;

@@ -149,7 +149,7 @@ describe("proxying to the backend", () => {
   });
 
   test("sets X-Forwarded-Host and -Proto from this hop when nobody in front set them", async () => {
-    await proxy(new Request("http://internal:3000/api/echo", { headers: { host: "todo.example:30080" } }));
+    await proxy(new Request("http://internal:3000/api/auth/get-session", { headers: { host: "todo.example:30080" } }));
     assert.equal(backend.last?.headers["x-forwarded-host"], "todo.example:30080");
     assert.equal(backend.last?.headers["x-forwarded-proto"], "http");
     assert.equal(backend.last?.headers.host, new URL(backend.url).host);
@@ -166,6 +166,28 @@ describe("proxying to the backend", () => {
     for (const trust of [undefined, "", "false"]) {
       await proxy(new Request("http://internal:3000/api/echo", { headers: { host: "todo.example:30080", ...FORGED } }), backend.url, trust);
       assert.equal(backend.last?.headers["x-forwarded-host"], "todo.example:30080", `with TRUST_FORWARDED_HEADERS=${trust}`);
+    }
+  });
+
+  test("untrusted, outside /api/auth sends only X-Forwarded-Host: the client's -For/-Proto, Forwarded and X-Real-IP are dropped", async () => {
+    const claims = { ...FORGED, "x-forwarded-port": "443", forwarded: "for=203.0.113.7", "x-real-ip": "203.0.113.7" };
+    for (const trust of [undefined, "false"]) {
+      await proxy(new Request("http://internal:3000/api/tasks", { headers: { host: "todo.example:30080", ...claims } }), backend.url, trust);
+      const seen = backend.last!.headers;
+      assert.equal(seen["x-forwarded-host"], "todo.example:30080");
+      for (const name of ["x-forwarded-proto", "x-forwarded-for", "x-forwarded-port", "forwarded", "x-real-ip"]) {
+        assert.equal(seen[name], undefined, `${name} with TRUST_FORWARDED_HEADERS=${trust}`);
+      }
+    }
+  });
+
+  test("untrusted, keeps X-Forwarded-For/-Proto on /api/auth, where proxy.ts has left only Next's own", async () => {
+    // In the built server proxy.ts has removed the client's values before Next fills these in.
+    const nexts = { "x-forwarded-proto": "http", "x-forwarded-for": "192.0.2.10" };
+    for (const path of ["/api/auth", "/api/auth/sign-in/email"]) {
+      await proxy(new Request(`http://internal:3000${path}`, { headers: { host: "todo.example:30080", ...nexts } }));
+      assert.equal(backend.last?.headers["x-forwarded-for"], "192.0.2.10", path);
+      assert.equal(backend.last?.headers["x-forwarded-host"], "todo.example:30080", path);
     }
   });
 

@@ -55,12 +55,18 @@ describe("the built frontend server", () => {
     assert.match(await response.text(), /<label[^>]*for="auth-email"/);
   });
 
-  test("proxies /api/* with status, both Set-Cookie headers and the client's address", async () => {
+  test("proxies /api/* with status, both Set-Cookie headers and the origin asked for", async () => {
     const response = await fetch(`${frontend.url}/api/missing?x=1`, { headers: { cookie: "session=abc" } });
     assert.equal(response.status, 404);
     assert.deepEqual(await response.json(), { url: "/api/missing?x=1" });
     assert.deepEqual(response.headers.getSetCookie(), ["a=1; Path=/; HttpOnly", "b=2; Path=/; HttpOnly"]);
     assert.equal(seen.cookie, "session=abc");
+    assert.equal(seen["x-forwarded-host"], new URL(frontend.url).host);
+  });
+
+  test("tells the backend the client's address and scheme on /api/auth/*", async () => {
+    const response = await fetch(`${frontend.url}/api/auth/get-session`, { headers: { cookie: "session=abc" } });
+    assert.equal(response.status, 200);
     assert.equal(seen["x-forwarded-host"], new URL(frontend.url).host);
     assert.equal(seen["x-forwarded-proto"], "http");
     assert.equal(seen["x-forwarded-for"], "127.0.0.1");
@@ -88,32 +94,81 @@ const FORGED = {
   "x-real-ip": "203.0.113.7",
 };
 
+/** A request's path as sent, unnormalised (fetch() would resolve dot segments itself). */
+async function rawGet(base: string, path: string, headers: Record<string, string>): Promise<number> {
+  const { hostname, port } = new URL(base);
+  const request = http.request({ host: hostname, port, path, headers });
+  request.end();
+  const [response] = (await once(request, "response")) as [http.IncomingMessage];
+  response.resume();
+  await once(response, "end");
+  return response.statusCode!;
+}
+
+/** The paths Better Auth's routes answer, where the backend reads the client's address and origin. */
+const AUTH_PATHS = ["/api/auth/sign-in/email", "/api/auth"];
+
+/** Where the backend reads none of them: only X-Forwarded-Host (from Host) is sent. */
+function assertOnlyHost(base: string, path: string): void {
+  assert.equal(seen["x-forwarded-host"], new URL(base).host, path);
+  for (const name of ["x-forwarded-proto", "x-forwarded-for", "x-forwarded-port", "forwarded", "x-real-ip"]) {
+    assert.equal(seen[name], undefined, `${name} on ${path}`);
+  }
+}
+
+function assertFromConnection(base: string, path: string): void {
+  assert.equal(seen["x-forwarded-host"], new URL(base).host, path);
+  assert.equal(seen["x-forwarded-proto"], "http", path);
+  assert.equal(seen["x-forwarded-for"], "127.0.0.1", path);
+  assert.equal(seen["x-forwarded-port"], new URL(base).port, path);
+  for (const name of ["forwarded", "x-real-ip"]) assert.equal(seen[name], undefined, `${name} on ${path}`);
+}
+
 describe("X-Forwarded-* headers sent by the client", () => {
-  test("are replaced by what the connection says when TRUST_FORWARDED_HEADERS is unset", async () => {
-    const response = await fetch(`${frontend.url}/api/echo`, { headers: FORGED });
-    assert.equal(response.status, 200);
-    assert.equal(seen["x-forwarded-host"], new URL(frontend.url).host);
-    assert.equal(seen["x-forwarded-proto"], "http");
-    assert.equal(seen["x-forwarded-for"], "127.0.0.1");
-    assert.equal(seen.forwarded, undefined);
-    assert.equal(seen["x-real-ip"], undefined);
+  test("on /api/auth/* are replaced by what the connection says when TRUST_FORWARDED_HEADERS is unset", async () => {
+    for (const path of AUTH_PATHS) {
+      seen = {};
+      assert.equal(await rawGet(frontend.url, path, FORGED), 200, path);
+      assertFromConnection(frontend.url, path);
+    }
   });
 
-  test("are replaced with TRUST_FORWARDED_HEADERS=false and kept with true", async () => {
+  test("elsewhere in /api are dropped, all but X-Forwarded-Host from Host, when TRUST_FORWARDED_HEADERS is unset", async () => {
+    seen = {};
+    assert.equal(await rawGet(frontend.url, "/api/tasks?filter=all", FORGED), 200);
+    assertOnlyHost(frontend.url, "/api/tasks");
+  });
+
+  test("never reach the backend, whatever spelling of a path the client tries", async () => {
+    // Paths a client might hope the backend routes to auth while Next's request hook skips them.
+    const paths = ["/api/AUTH/sign-in/email", "/api/%61uth/sign-in/email", "/api/auth%2fsign-in/email", "/api/auth;x/sign-in/email", "/api/tasks/../auth/sign-in/email", "/api/tasks/%2e%2e/auth/sign-in/email"];
+    for (const path of paths) {
+      seen = {};
+      await rawGet(frontend.url, path, FORGED);
+      for (const [name, forged] of Object.entries(FORGED)) assert.notEqual(seen[name], forged, `${name} on ${path}`);
+    }
+  });
+
+  test("are replaced with TRUST_FORWARDED_HEADERS=false and kept with true, on /api/auth/* and elsewhere", async () => {
     const backendUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     const untrusting = await startFrontend({ backendUrl, env: { TRUST_FORWARDED_HEADERS: "false" } });
     const trusting = await startFrontend({ backendUrl, env: { TRUST_FORWARDED_HEADERS: "true" } });
     try {
-      await fetch(`${untrusting.url}/api/echo`, { headers: FORGED });
-      assert.equal(seen["x-forwarded-host"], new URL(untrusting.url).host);
-      assert.equal(seen["x-forwarded-proto"], "http");
-      assert.equal(seen["x-forwarded-for"], "127.0.0.1");
+      for (const path of AUTH_PATHS) {
+        await rawGet(untrusting.url, path, FORGED);
+        assertFromConnection(untrusting.url, path);
+      }
+      await rawGet(untrusting.url, "/api/tasks", FORGED);
+      assertOnlyHost(untrusting.url, "/api/tasks");
 
-      await fetch(`${trusting.url}/api/echo`, { headers: FORGED });
-      assert.equal(seen["x-forwarded-host"], "evil.example");
-      assert.equal(seen["x-forwarded-proto"], "https");
-      assert.equal(seen["x-forwarded-for"], "203.0.113.7");
-      assert.equal(seen["x-real-ip"], "203.0.113.7");
+      for (const path of [...AUTH_PATHS, "/api/tasks"]) {
+        await rawGet(trusting.url, path, FORGED);
+        assert.deepEqual(
+          Object.fromEntries(Object.keys(FORGED).map((name) => [name, seen[name]])),
+          FORGED,
+          `all kept on ${path}`,
+        );
+      }
     } finally {
       await untrusting.stop();
       await trusting.stop();
