@@ -2,9 +2,9 @@
  * Next's request hook (the file convention formerly called middleware), for
  * /api/auth/* only: decides whether the X-Forwarded-* headers of a request may
  * be believed before lib/backend-proxy.ts passes them to the backend. Only
- * auth needs the client's real address and origin, and the hook cost about a
- * third of the frontend's CPU per proxied request (bench/results.md), so the
- * other /api paths skip it; the route handler drops their untrusted
+ * auth needs the client's real address and origin, and running the hook adds
+ * measurably to the frontend's CPU per proxied request (bench/results.md), so
+ * the other /api paths skip it; the route handler drops their untrusted
  * forwarding headers itself.
  */
 import { NextResponse, type NextRequest } from "next/server";

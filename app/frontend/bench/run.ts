@@ -142,8 +142,9 @@ Proxy throughput relative to the backend alone: ${((proxied.requestsPerSecond / 
 What limits the proxied rate (CPU profiles of \`node server.js\` under this load on Node 20): the frontend
 process, not the backend, is the busy one. Each request passes Next's app-route pipeline, then undici's fetch() to
 the backend and back through web streams. Next's request hook (proxy.ts) runs only for \`/api/auth/*\`, whose
-forwarding headers the backend reads: while it ran for every \`/api\` path it cost about a third of each proxied
-request (3.0 ms of frontend CPU per GET /api/tasks against 1.9 ms without it; 340 against 520 req/s, 2026-11-23).
+forwarding headers the backend reads. While it ran for every \`/api\` path it added to each proxied request: one
+comparison measured 3.0 ms of frontend CPU per GET /api/tasks against 1.9 ms without it (340 against 520 req/s),
+repeated paired 10 s runs on 2026-11-23 about 2.4 against 2.1 ms; the machine is shared, so the size is uncertain.
 Inclusive shares of a 2026-11-23 profile taken with the hook still on every path (they overlap): undici 23%, Next's
 app-route runtime 21%, its tracer 19%, async_hooks (AsyncLocalStorage; cheaper on the image's Node 24) 16%, web
 streams 10%. The static main page skips almost all of that. Behind an Ingress

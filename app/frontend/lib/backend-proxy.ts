@@ -117,7 +117,7 @@ function forwardedRequestHeaders(request: Request, incoming: URL, trustForwarded
   const connectionListed = listedInConnection(request.headers);
   // Untrusted, proxy.ts has replaced client-sent X-Forwarded-* with Next's own
   // (from the connection) on auth paths only: running it for every /api call
-  // cost a third of each proxied request. Elsewhere whatever arrives may be the
+  // added to each proxied request's cost. Elsewhere whatever arrives may be the
   // client's, and nothing here can tell it from Next's, so it is dropped rather
   // than passed on: the backend does not read these outside auth today, and if
   // that ever changes (or a path reaches its auth routes without matching
