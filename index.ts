@@ -157,7 +157,6 @@ new NetworkPolicies("network", {
     frontend: { selector: frontendApp.selector, port: FRONTEND.port },
     backend: { selector: backendApp.selector, port: BACKEND.port },
     postgres: postgres ? { selector: postgres.selector, port: postgres.port } : undefined,
-    backendExposed: settings.backend.serviceType !== "ClusterIP",
     ingressControllerNamespace: ingress ? settings.ingress.controllerNamespace : undefined,
     backendExternalPorts: backendExternalPorts({
         externalDatabase: !settings.postgres.enabled,

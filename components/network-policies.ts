@@ -23,11 +23,6 @@ export interface NetworkPoliciesArgs {
     readonly backend: PolicyWorkload;
     /** In-cluster PostgreSQL, when there is one. @default undefined */
     readonly postgres?: PolicyWorkload;
-    /**
-     * The backend's Service is a NodePort or LoadBalancer: open its port to all, as the frontend's,
-     * since node and load-balancer traffic arrives from addresses no selector names. @default false
-     */
-    readonly backendExposed?: boolean;
     /** Namespace of the Ingress controller that routes `/api` to the backend, when an Ingress does. @default undefined */
     readonly ingressControllerNamespace?: string;
     /** TCP ports the backend may reach outside the cluster (external database, LLM API). @default [] */
@@ -36,8 +31,7 @@ export interface NetworkPoliciesArgs {
 
 /**
  * Default deny, then exactly the traffic the app needs: anyone to the
- * frontend, the frontend (and the Ingress controller) to the backend, or
- * anyone when the backend's Service is exposed on the nodes, the
+ * frontend, the frontend (and the Ingress controller) to the backend, the
  * backend to PostgreSQL, DNS for every pod, and the backend to the outside
  * ports it was configured for.
  */
@@ -86,9 +80,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         });
 
         const backendIngress: Rule[] = [{ from: [from(args.frontend)], ports: [tcp(args.backend.port)] }];
-        if (args.backendExposed) {
-            backendIngress.splice(0, 1, { ports: [tcp(args.backend.port)] });
-        } else if (args.ingressControllerNamespace) {
+        if (args.ingressControllerNamespace) {
             backendIngress.push({
                 from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.ingressControllerNamespace } } }],
                 ports: [tcp(args.backend.port)],

@@ -439,14 +439,6 @@ describe("NetworkPolicies", () => {
         assert.equal(objects.filter((o) => o.metadata.name === "todo-chatbot-postgres").length, 0, "no PostgreSQL, no policy for it");
     });
 
-    it("opens the backend's port to all when its Service is exposed on the nodes (NodePort or LoadBalancer)", async () => {
-        const { objects } = await runComponent(() =>
-            new NetworkPolicies("np", { namespace: "ns", instance: "t", frontend, backend, backendExposed: true, ingressControllerNamespace: "ingress-nginx" }),
-        );
-        const be = find(objects, "NetworkPolicy", "todo-chatbot-backend").spec;
-        assert.deepEqual(be.ingress, [{ ports: [{ protocol: "TCP", port: 8000 }] }]);
-    });
-
     it("opens the backend's egress to exactly the external ports it needs", async () => {
         assert.deepEqual(backendExternalPorts({ externalDatabase: false, llmProvider: "builtin" }), []);
         assert.deepEqual(backendExternalPorts({ externalDatabase: true, externalDatabaseUrl: "postgresql://u:p@neon.tech/db", llmProvider: "builtin" }), [5432]);

@@ -351,14 +351,6 @@ describe("program: toggles add and remove exactly their objects", () => {
         assert.equal(find(on.objects, "Ingress", "todo-chatbot").spec.rules[0].host, "todo.local");
     });
 
-    it("a backend NodePort opens the backend's NetworkPolicy to node traffic on its port, and only then", async () => {
-        const policy = (r: RenderResult) => find(r.objects, "NetworkPolicy", "todo-chatbot-backend").spec.ingress;
-        const exposed = await renderStack({ stack: "minikube", config: { backend: { serviceType: "NodePort", nodePort: 30081 } } });
-        assert.equal(find(exposed.objects, "Service", "todo-backend").spec.ports[0].nodePort, 30081);
-        assert.deepEqual(policy(exposed), [{ ports: [{ protocol: "TCP", port: 8000 }] }]);
-        assert.deepEqual(policy(await renderStack({ stack: "minikube" }))[0].from, [{ podSelector: { matchLabels: find(exposed.objects, "Deployment", "todo-frontend").spec.selector.matchLabels } }]);
-    });
-
     it("autoscaling adds a HorizontalPodAutoscaler", async () => {
         const on = await renderStack({ stack: "minikube", config: { backend: { autoscaling: { enabled: true } } } });
         assert.deepEqual(diff(keys(on), keys(await renderStack({ stack: "minikube" }))), ["HorizontalPodAutoscaler/todo-backend", "PodDisruptionBudget/todo-backend"]);
