@@ -598,14 +598,6 @@ export function checkSettings(raw: Record<string, string | undefined>, arch: str
         authSecretGeneration: readInt(r, "authSecretGeneration", r.scalar("authSecretGeneration"), DEFAULTS.authSecretGeneration, 1, 1_000_000),
         secrets: readSecrets(r, postgres, llm, existingSecret || undefined),
     };
-    // A node port belongs to the whole cluster: Kubernetes would refuse the second Service halfway
-    // through `pulumi up`, after the objects before it were already created.
-    if (settings.backend.nodePort !== undefined && settings.backend.nodePort === settings.frontend.nodePort) {
-        r.note(
-            "frontend.nodePort",
-            `= ${settings.frontend.nodePort} is invalid: backend.nodePort is ${settings.backend.nodePort} too; expected a different port from 30000 to 32767 (or unset, to let Kubernetes choose)`,
-        );
-    }
     return { settings, problems: r.problems };
 }
 

@@ -86,15 +86,6 @@ describe("settings: every validation message names the key, the value and what i
     it("NodePort outside the node-port range", () => {
         expectProblem({ frontend: { serviceType: "NodePort", nodePort: 80 } }, "frontend.nodePort = 80", "30000 to 32767");
     });
-    it("the same nodePort for both services", () => {
-        expectProblem(
-            { backend: { serviceType: "NodePort", nodePort: 30080 }, frontend: { serviceType: "NodePort", nodePort: 30080 } },
-            "frontend.nodePort = 30080",
-            "backend.nodePort is 30080 too",
-        );
-        const s = parseSettings(raw({ backend: { serviceType: "NodePort", nodePort: 30081 }, frontend: { serviceType: "NodePort", nodePort: 30080 } }));
-        assert.deepEqual([s.backend.nodePort, s.frontend.nodePort], [30081, 30080]);
-    });
     it("nodePort on a ClusterIP service", () => {
         expectProblem({ frontend: { nodePort: 30080 } }, "frontend.nodePort = 30080", "serviceType NodePort or LoadBalancer");
     });
