@@ -411,10 +411,20 @@ function readService(r: Reader, key: "backend" | "frontend"): ServiceSettings {
     const fields = ["replicas", "resources", "serviceType", "nodePort", "autoscaling"];
     if (key === "frontend") fields.push("servicePort");
     unknownFields(r, key, given, fields);
-    const serviceType = readEnum(r, `${key}.serviceType`, given.serviceType, d.serviceType as ServiceType, SERVICE_TYPES);
+    let serviceType = readEnum(r, `${key}.serviceType`, given.serviceType, d.serviceType as ServiceType, SERVICE_TYPES);
+    // The backend believes the X-Forwarded-For that the frontend and the Ingress set (it keys sign-in and
+    // sign-up limits on it), so nothing outside the cluster may reach it without one of them in between.
+    const backendOnly = "the backend is reached through the frontend's /api or the Ingress (/api, /mcp): exposed on the nodes, " +
+        "any client could forge the X-Forwarded-For its rate limits trust (for MCP without an Ingress, use kubectl port-forward)";
+    if (key === "backend" && serviceType !== "ClusterIP") {
+        r.note("backend.serviceType", `= ${show(serviceType)} is invalid: expected ClusterIP; ${backendOnly}`);
+        serviceType = "ClusterIP";
+    }
     let nodePort: number | undefined;
     if (given.nodePort !== undefined && given.nodePort !== null) {
-        if (serviceType === "ClusterIP") {
+        if (key === "backend") {
+            r.note("backend.nodePort", `= ${show(given.nodePort)} is invalid: the backend takes no nodePort; ${backendOnly}`);
+        } else if (serviceType === "ClusterIP") {
             r.note(`${key}.nodePort`, `= ${show(given.nodePort)} is invalid: a nodePort needs ${key}.serviceType NodePort or LoadBalancer (it is ClusterIP)`);
         } else {
             nodePort = readInt(r, `${key}.nodePort`, given.nodePort, NODE_PORT_MIN, NODE_PORT_MIN, NODE_PORT_MAX);

@@ -92,6 +92,12 @@ describe("settings: every validation message names the key, the value and what i
     it("service port out of range", () => {
         expectProblem({ frontend: { servicePort: 70000 } }, "frontend.servicePort = 70000", "1 to 65535");
     });
+    it("a backend exposed outside the cluster", () => {
+        expectProblem({ backend: { serviceType: "NodePort" } }, 'backend.serviceType = "NodePort"', "expected ClusterIP");
+        expectProblem({ backend: { serviceType: "LoadBalancer" } }, 'backend.serviceType = "LoadBalancer"', "forge the X-Forwarded-For");
+        expectProblem({ backend: { nodePort: 30081 } }, "backend.nodePort = 30081", "the backend takes no nodePort");
+        assert.equal(parseSettings(raw({ backend: { serviceType: "ClusterIP" } })).backend.serviceType, "ClusterIP");
+    });
     it("unknown service type", () => {
         expectProblem({ backend: { serviceType: "Ingress" } }, 'backend.serviceType = "Ingress"', "ClusterIP, NodePort, LoadBalancer");
     });
