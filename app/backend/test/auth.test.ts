@@ -126,7 +126,7 @@ describe("session cache across replicas", () => {
   });
 });
 
-describe("sign-in rate limit (per e-mail address and client address, with a looser per-address cap)", () => {
+describe("sign-in rate limit (per e-mail address and client address, with a looser per-e-mail cap)", () => {
   const from = (address: string) => ({ "x-forwarded-for": address });
 
   it("answers 429 in the shared shape after too many attempts for one address, without blocking others", async () => {
@@ -150,7 +150,8 @@ describe("sign-in rate limit (per e-mail address and client address, with a loos
       body: { email: other.email, password: PASSWORD },
     });
     assert.equal(fine.status, 200, "another account is not affected");
-    // Someone who knows the address cannot lock its owner out: elsewhere the owner still signs in.
+    // The per-(e-mail, address) limit alone does not lock the owner out: from another address the
+    // owner still signs in (only the per-e-mail cap, below, can delay them).
     const owner = await request(url, "POST", "/api/auth/sign-in/email", {
       body: { email, password: PASSWORD },
       headers: from("203.0.113.50"),
@@ -158,8 +159,9 @@ describe("sign-in rate limit (per e-mail address and client address, with a loos
     assert.equal(owner.status, 200, JSON.stringify(owner.body));
   });
 
-  it("caps attempts per e-mail address across client addresses", async () => {
-    const { email } = await signUp(url);
+  it("caps attempts per e-mail address across client addresses: a flood delays the owner's new sign-ins, not their sessions", async () => {
+    const owner = await signUp(url);
+    const { email } = owner;
     for (const address of ["198.51.100.1", "198.51.100.2"]) {
       for (let attempt = 1; attempt <= 3; attempt++) {
         const response = await request(url, "POST", "/api/auth/sign-in/email", {
@@ -169,13 +171,72 @@ describe("sign-in rate limit (per e-mail address and client address, with a loos
         assert.equal(response.status, 401);
       }
     }
-    const third = await request(url, "POST", "/api/auth/sign-in/email", {
+    // The trade-off of bounding distributed guessing: while the flood lasts, the owner's own
+    // sign-in with the right password from a fresh address is refused too.
+    const ownerSignIn = await request(url, "POST", "/api/auth/sign-in/email", {
       body: { email, password: PASSWORD },
       headers: from("198.51.100.3"),
     });
-    assertError(third, 429, "rate_limited", /at most 6 per minute from all addresses/);
+    assertError(ownerSignIn, 429, "rate_limited", /at most 6 per minute from all addresses/);
+    const session = await request(url, "GET", "/api/auth/get-session", { token: owner.token });
+    assert.equal(session.body?.user?.email, email, "an existing session is unaffected");
   });
 
+  it("counts BOM-prefixed JSON sign-ins against the per-(e-mail, address) limit", async () => {
+    const { email } = await signUp(url);
+    const bom = (password: string) => ({
+      rawBody: "\uFEFF" + JSON.stringify({ email, password }),
+      headers: from("192.0.2.77"),
+    });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const response = await request(url, "POST", "/api/auth/sign-in/email", bom("nope nope"));
+      assert.equal(
+        response.status,
+        401,
+        `attempt ${attempt} is judged on the password: ${JSON.stringify(response.body)}`,
+      );
+    }
+    assertError(
+      await request(url, "POST", "/api/auth/sign-in/email", bom(PASSWORD)),
+      429,
+      "rate_limited",
+      /from your address/,
+    );
+    const plain = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email, password: PASSWORD },
+      headers: from("192.0.2.77"),
+    });
+    assertError(plain, 429, "rate_limited", /from your address/);
+  });
+
+  it("counts BOM-prefixed sign-ins against the per-e-mail cap", async () => {
+    const { email } = await signUp(url);
+    const bom = (password: string, address: string) => ({
+      rawBody: "\uFEFF" + JSON.stringify({ email, password }),
+      headers: from(address),
+    });
+    for (const address of ["198.51.100.21", "198.51.100.22"]) {
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const response = await request(url, "POST", "/api/auth/sign-in/email", bom("nope nope", address));
+        assert.equal(response.status, 401);
+      }
+    }
+    const next = await request(url, "POST", "/api/auth/sign-in/email", bom(PASSWORD, "198.51.100.23"));
+    assertError(next, 429, "rate_limited", /from all addresses/);
+  });
+
+  it("answers 400 in the shared shape to a sign-in without an e-mail it can read", async () => {
+    for (const rawBody of ["{}", '{"email": 42, "password": "x"}', "not json", '["a@example.com"]']) {
+      const response = await request(url, "POST", "/api/auth/sign-in/email", { rawBody });
+      assertError(response, 400, "invalid_request", /body\.email/);
+    }
+    // A form keeps a byte order mark in its first field's name (as Better Auth reads it): no e-mail.
+    const bomForm = await request(url, "POST", "/api/auth/sign-in/email", {
+      rawBody: "\uFEFF" + new URLSearchParams({ email: "a@example.com", password: PASSWORD }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    assertError(bomForm, 400, "invalid_request", /body\.email/);
+  });
   it("keys form-encoded sign-ins on the e-mail address too", async () => {
     const [victim, bystander] = [await signUp(url), await signUp(url)];
     const form = (email: string, password: string) => ({
@@ -192,6 +253,43 @@ describe("sign-in rate limit (per e-mail address and client address, with a loos
     assertError(json, 429, "rate_limited");
     const otherAccount = await request(url, "POST", "/api/auth/sign-in/email", form(bystander.email, PASSWORD));
     assert.equal(otherAccount.status, 200, "the limit is the account's, not the caller's address");
+  });
+});
+
+describe("client address for the limits (X-Forwarded-For)", () => {
+  it("is the rightmost X-Forwarded-For entry, so a client-chosen first entry does not get a new bucket", async () => {
+    const { email } = await signUp(url);
+    for (const forged of ["6.6.6.6", "7.7.7.7", "8.8.8.8"]) {
+      const response = await request(url, "POST", "/api/auth/sign-in/email", {
+        body: { email, password: "nope nope" },
+        headers: { "x-forwarded-for": `${forged}, 10.1.2.3` },
+      });
+      assert.equal(response.status, 401);
+    }
+    const limited = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email, password: PASSWORD },
+      headers: { "x-forwarded-for": "9.9.9.9, 10.1.2.3" },
+    });
+    assertError(limited, 429, "rate_limited", /from your address/);
+    const elsewhere = await request(url, "POST", "/api/auth/sign-in/email", {
+      body: { email, password: PASSWORD },
+      headers: { "x-forwarded-for": "6.6.6.6, 10.1.2.4" },
+    });
+    assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+  });
+
+  it("falls back to the socket address when the rightmost entry is not an IP address", async () => {
+    const { email } = await signUp(url);
+    for (const header of ["10.1.2.3, not-an-ip", "10.1.2.5, [::1]:80", "10.1.2.6, 300.1.1.1"]) {
+      const response = await request(url, "POST", "/api/auth/sign-in/email", {
+        body: { email, password: "nope nope" },
+        headers: { "x-forwarded-for": header },
+      });
+      assert.equal(response.status, 401);
+    }
+    // No header: the socket address (127.0.0.1), the bucket the three attempts above fell back to.
+    const direct = await request(url, "POST", "/api/auth/sign-in/email", { body: { email, password: PASSWORD } });
+    assertError(direct, 429, "rate_limited", /from your address/);
   });
 });
 
@@ -262,6 +360,25 @@ describe("user fields Better Auth stores as given (sign-up and update-user)", ()
     assertError(await update({ name: "x".repeat(101) }), 400, "invalid_request", /body\.name/);
     assertError(await update({ image: "data:image/png;base64,AAAA" }), 400, "invalid_request", /body\.image/);
     assert.equal((await update({ name: "Renamed", image: "http://example.com/a.png" })).status, 200);
+  });
+
+  it("applies them to a body that starts with a UTF-8 byte order mark, as Better Auth reads it", async () => {
+    const bom = (body: Record<string, unknown>) => ({ rawBody: "\uFEFF" + JSON.stringify(body) });
+    const signUpBom = (fields: Record<string, unknown>) =>
+      request(
+        url,
+        "POST",
+        "/api/auth/sign-up/email",
+        bom({ email: `bom-${randomUUID()}@example.com`, password: PASSWORD, name: "Fine", ...fields }),
+      );
+    assertError(await signUpBom({ name: "n".repeat(300) }), 400, "invalid_request", /body\.name/);
+    assertError(await signUpBom({ image: "javascript:alert(1)" }), 400, "invalid_request", /body\.image/);
+    const session = await signUp(url);
+    const update = (body: Record<string, unknown>) =>
+      request(url, "POST", "/api/auth/update-user", { token: session.token, ...bom(body) });
+    assertError(await update({ name: "x".repeat(300) }), 400, "invalid_request", /body\.name/);
+    assertError(await update({ image: "javascript:alert(1)" }), 400, "invalid_request", /body\.image/);
+    assert.equal((await signUpBom({ name: "Bom" })).status, 200, "a valid BOM-prefixed sign-up still works");
   });
 });
 

@@ -85,6 +85,12 @@ async function sendFetchResponse(
 
 const parsedBodies = new WeakMap<FastifyRequest, Record<string, unknown> | undefined>();
 
+// Decoded as the Fetch API does for Better Auth: request.json() strips a leading byte order mark
+// (Buffer#toString would keep it, and the body would read as malformed here while Better Auth
+// accepts it); formData() keeps it, so there it becomes part of the first field's name.
+const jsonText = new TextDecoder("utf-8");
+const formText = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /** An auth POST's body as Better Auth reads it (JSON or form-encoded), parsed once; undefined when it is neither. */
 function authBody(request: FastifyRequest): Record<string, unknown> | undefined {
   if (parsedBodies.has(request)) return parsedBodies.get(request);
@@ -94,14 +100,14 @@ function authBody(request: FastifyRequest): Record<string, unknown> | undefined 
   if (raw && raw.length > 0) {
     try {
       if (type === "application/x-www-form-urlencoded") {
-        body = Object.fromEntries(new URLSearchParams(raw.toString("utf8")));
+        body = Object.fromEntries(new URLSearchParams(formText.decode(raw)));
       } else {
-        const value: unknown = JSON.parse(raw.toString("utf8"));
+        const value: unknown = JSON.parse(jsonText.decode(raw));
         if (value !== null && typeof value === "object" && !Array.isArray(value))
           body = value as Record<string, unknown>;
       }
     } catch {
-      // malformed: Better Auth rejects it; the limits fall back to the caller's address
+      // malformed: Better Auth rejects it too
     }
   }
   parsedBodies.set(request, body);
@@ -109,18 +115,33 @@ function authBody(request: FastifyRequest): Record<string, unknown> | undefined 
 }
 
 /**
- * The client's address. The frontend proxy replaces any client-sent X-Forwarded-For with the
- * peer it saw (unless TRUST_FORWARDED_HEADERS=true, where an Ingress sets it), and the backend
- * Service is not reachable from outside the cluster, so its first entry is the browser's address.
+ * The client's address: the rightmost X-Forwarded-For entry, the one written by the proxy
+ * nearest to us (the frontend replaces the header with the peer it saw; ingress-nginx sets
+ * $remote_addr). Entries to its left may come from the client whenever a proxy appends, so
+ * they are never used. The backend is reachable only through those two (ClusterIP Service).
+ * Without the header, or when that entry is not a plain IP address, the socket's peer counts.
  */
 export function clientAddress(request: FastifyRequest): string {
-  const forwarded = firstValue(request.headers["x-forwarded-for"]);
+  const header = request.headers["x-forwarded-for"];
+  // Node joins repeated X-Forwarded-For headers with ", ", so the last entry is the nearest hop's.
+  const forwarded = (Array.isArray(header) ? header.join(",") : header)?.split(",").pop()?.trim();
   return forwarded && isIP(forwarded) !== 0 ? forwarded : request.ip;
 }
 
-function signInEmail(request: FastifyRequest): string | undefined {
+/**
+ * A sign-in's e-mail address, the key of its limits. A body we cannot read it from is refused
+ * rather than counted under the caller's address alone, which would let a body Better Auth reads
+ * differently from us dodge the per-account limits.
+ */
+function signInEmail(request: FastifyRequest): string {
   const email = authBody(request)?.email;
-  return typeof email === "string" && email.trim() !== "" ? email.trim().toLowerCase() : undefined;
+  if (typeof email === "string" && email.trim() !== "") return email.trim().toLowerCase();
+  throw new AppError(
+    400,
+    "invalid_request",
+    "body.email: a sign-in needs the account's e-mail address as a non-empty string in a JSON object " +
+      "(Content-Type: application/json) or a form (Content-Type: application/x-www-form-urlencoded)",
+  );
 }
 
 export const NAME_MAX = 100;
@@ -196,22 +217,26 @@ export async function authRoutes(
     parseInput(UserFields, authBody(request) ?? {}, "body");
   };
 
-  // Per (e-mail, address): five wrong passwords from one place lock out only that place, so
-  // anyone who knows a victim's address cannot lock them out; the looser per-e-mail cap still
-  // bounds guessing spread over many addresses.
+  // Per (e-mail, address): wrong passwords from one place hold up only that place, so this limit
+  // alone never locks the owner out. The looser per-e-mail cap bounds guessing spread over many
+  // addresses, at a price: a sustained flood against one e-mail from anywhere delays its owner's
+  // new sign-ins while it lasts (existing sessions are unaffected).
   app.post(
     "/api/auth/sign-in/email",
     {
       preHandler: [
+        async (request) => {
+          signInEmail(request);
+        },
         limit(
           limits.signInPerMinute,
-          (request) => `sign-in:${signInEmail(request) ?? ""}:${clientAddress(request)}`,
+          (request) => `sign-in:${signInEmail(request)}:${clientAddress(request)}`,
           (max, after) =>
             `Too many sign-in attempts for this account from your address: at most ${max} per minute. Try again in ${after}.`,
         ),
         limit(
           limits.signInPerAccountPerMinute,
-          (request) => `sign-in-account:${signInEmail(request) ?? `address:${clientAddress(request)}`}`,
+          (request) => `sign-in-account:${signInEmail(request)}`,
           (max, after) =>
             `Too many sign-in attempts for this account: at most ${max} per minute from all addresses. Try again in ${after}.`,
         ),
