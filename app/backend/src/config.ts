@@ -9,6 +9,8 @@ export interface Config {
   host: string;
   databaseUrl: string;
   databasePoolMax: number;
+  /** PostgreSQL statement_timeout of the server's connections. */
+  databaseStatementTimeoutMs: number;
   betterAuthSecret: string;
   /** Public origin users reach; when undefined the origin is derived per request. */
   betterAuthUrl: string | undefined;
@@ -102,6 +104,7 @@ const EnvObject = z.object({
     { message: "expected a postgres:// or postgresql:// connection URL" },
   ),
   DATABASE_POOL_MAX: integer(1, 100, 10),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(1000, 600000, 15000),
   BETTER_AUTH_SECRET: z
     .string({ message: "is required: a random string of at least 32 characters (e.g. `openssl rand -base64 32`)" })
     .min(32, { message: "is too short: expected at least 32 characters" }),
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     betterAuthSecret: e.BETTER_AUTH_SECRET,
     betterAuthUrl: e.BETTER_AUTH_URL ? new URL(e.BETTER_AUTH_URL).origin : undefined,
     logLevel: e.LOG_LEVEL,

@@ -26,6 +26,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const database = createDatabase({
     connectionString: config.databaseUrl,
     max: config.databasePoolMax,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
     onError: (error) => logger.warn({ err: error }, "an idle database connection failed; it will be replaced"),
   });
   const auth = createAuth({

@@ -21,6 +21,33 @@ async function storedMessages(url: string, session: Session, conversationId: str
   return response.body.messages as { role: string; content: string; toolCalls: any[] }[];
 }
 
+/** Runs `work` while another connection holds an exclusive lock on the tasks table, then releases it. */
+async function whileTasksLocked<T>(work: () => Promise<T>): Promise<T> {
+  const locker = new pg.Client({ connectionString: databaseUrl });
+  await locker.connect();
+  try {
+    await locker.query("begin");
+    await locker.query("lock table tasks in exclusive mode");
+    return await work();
+  } finally {
+    await locker.query("rollback").catch(() => {});
+    await locker.end();
+  }
+}
+
+/** The failed turn is in the conversation: the user's message, then the error's text with its tool calls. */
+async function assertFailedTurnStored(url: string, user: Session, message: string, response: any) {
+  const messages = await storedMessages(url, user, response.body.error.conversationId);
+  assert.deepEqual(
+    messages.map((m) => [m.role, m.content]),
+    [
+      ["user", message],
+      ["assistant", response.body.error.message],
+    ],
+  );
+  assert.deepEqual(messages[1]!.toolCalls, response.body.error.toolCalls);
+}
+
 async function conversationMessages(url: string, session: Session, conversationId: string) {
   const response = await request(url, "GET", `/api/conversations/${conversationId}`, { token: session.token });
   return response.body.messages.map((m: any) => [m.role, m.content]);
@@ -226,15 +253,7 @@ describe("a model failure after tools already ran", () => {
       response.body.error.toolCalls.map((call: any) => [call.tool, call.result.status]),
       [["add_task", "created"]],
     );
-    const messages = await storedMessages(url, user, response.body.error.conversationId);
-    assert.deepEqual(
-      messages.map((m) => [m.role, m.content]),
-      [
-        ["user", "add buy bread"],
-        ["assistant", response.body.error.message],
-      ],
-    );
-    assert.deepEqual(messages[1]!.toolCalls, response.body.error.toolCalls);
+    await assertFailedTurnStored(url, user, "add buy bread", response);
   });
 
   it("504: a tool call still running at the timeout is waited for and recorded, and no new one starts", async () => {
@@ -247,20 +266,13 @@ describe("a model failure after tools already ran", () => {
     );
     const user = await signUp(url);
     // Hold the tasks table so the tool's insert is still waiting when the time budget runs out.
-    const locker = new pg.Client({ connectionString: databaseUrl });
-    await locker.connect();
-    let response;
-    try {
-      await locker.query("begin");
-      await locker.query("lock table tasks in exclusive mode");
+    const { pending } = await whileTasksLocked(async () => {
       const pending = request(url, "POST", "/api/chat", { token: user.token, body: { message: "feed the cat" } });
       while (fake.requests.length === 0) await sleep(20);
       await sleep(1500);
-      await locker.query("commit");
-      response = await pending;
-    } finally {
-      await locker.end();
-    }
+      return { pending };
+    });
+    const response = await pending;
     assertError(response, 504, "llm_timeout", /did not answer in time.*added "Feed the cat"/);
     assert.deepEqual(
       response.body.error.toolCalls.map((call: any) => [call.tool, call.result.status]),
@@ -278,6 +290,68 @@ describe("a model failure after tools already ran", () => {
       ["Feed the cat"],
     );
   });
+
+  it("a database failure in a later tool call: the earlier calls are recorded and the error carries the conversation", async () => {
+    // A real PostgreSQL error, deterministically, on the second insert only: a trigger refuses one title.
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`create function refuse_exploding_task() returns trigger language plpgsql as $$
+      begin
+        if new.title = 'Explode the database' then raise exception 'injected failure for the test'; end if;
+        return new;
+      end $$`);
+    await admin.query(
+      "create trigger refuse_exploding_task before insert on tasks for each row execute function refuse_exploding_task()",
+    );
+    let response;
+    let url;
+    let user;
+    try {
+      ({ url } = await openaiServer(
+        (_request, index) =>
+          [
+            openaiToolCall("call_1", "add_task", { title: "Water the plants" }),
+            openaiToolCall("call_2", "add_task", { title: "Explode the database" }),
+            openaiText("never reached"),
+          ][index]!,
+      ));
+      user = await signUp(url);
+      response = await request(url, "POST", "/api/chat", { token: user.token, body: { message: "two tasks" } });
+    } finally {
+      await admin.query("drop trigger refuse_exploding_task on tasks");
+      await admin.query("drop function refuse_exploding_task()");
+      await admin.end();
+    }
+    assertError(response, 500, "internal_error", /Your message was saved\. Already done .*: added "Water the plants"/);
+    assert.ok(!response.body.error.message.includes("injected failure"), "the database's text stays in the log");
+    assert.deepEqual(
+      response.body.error.toolCalls.map((call: any) => [call.tool, call.result.status, call.result.title]),
+      [["add_task", "created", "Water the plants"]],
+    );
+    await assertFailedTurnStored(url, user, "two tasks", response);
+  });
+
+  it(
+    "504: a tool stuck on a lock is cut off by DATABASE_STATEMENT_TIMEOUT_MS instead of holding the answer",
+    { timeout: 60_000 },
+    async () => {
+      const { fake, url } = await openaiServer(
+        (_request, index) =>
+          index === 0 ? openaiToolCall("call_1", "add_task", { title: "Stuck behind a lock" }) : openaiText("too late"),
+        { LLM_TIMEOUT_MS: "1000", DATABASE_STATEMENT_TIMEOUT_MS: "3000" },
+      );
+      const user = await signUp(url);
+      // Answered while the lock is still held: the insert waiting on it was cancelled.
+      const response = await whileTasksLocked(() =>
+        request(url, "POST", "/api/chat", { token: user.token, body: { message: "stuck" } }),
+      );
+      assert.equal(fake.requests.length, 1, "no model call after the tool failed");
+      assertError(response, 504, "llm_timeout", /did not answer in time.*Your message was saved; try again/);
+      assert.deepEqual(response.body.error.toolCalls, []);
+      const tasks = await request(url, "GET", "/api/tasks", { token: user.token });
+      assert.deepEqual(tasks.body.tasks, [], "the cancelled insert left nothing behind");
+    },
+  );
 });
 
 // ---- Cohere v2 Chat wire format (snake_case on the wire) ----

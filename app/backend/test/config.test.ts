@@ -29,6 +29,16 @@ describe("configuration", () => {
     assert.equal(config.rateLimits.signUpPerMinute, 10);
     assert.equal(config.rateLimits.chatPerMinute, 20);
     assert.equal(config.shutdown.delayMs, 5000);
+    assert.equal(config.databaseStatementTimeoutMs, 15000);
+  });
+
+  it("validates DATABASE_STATEMENT_TIMEOUT_MS", () => {
+    assert.equal(loadConfig({ ...VALID, DATABASE_STATEMENT_TIMEOUT_MS: "2500" }).databaseStatementTimeoutMs, 2500);
+    assert.ok(
+      problems({ ...VALID, DATABASE_STATEMENT_TIMEOUT_MS: "0" }).includes(
+        'DATABASE_STATEMENT_TIMEOUT_MS expected a whole number from 1000 to 600000 (got "0")',
+      ),
+    );
   });
 
   it("lists every missing required variable at once", () => {

@@ -29,6 +29,12 @@ export interface DatabaseOptions {
   max?: number;
   /** Fail fast when PostgreSQL is unreachable so /ready can answer instead of hanging. */
   connectionTimeoutMillis?: number;
+  /**
+   * PostgreSQL's statement_timeout for every connection (unset: no limit). The server sets it so
+   * no query (a chat tool stuck on a lock, say) can hold a request open indefinitely; migrations
+   * leave it unset, since they wait on the migration lock and may rewrite large tables.
+   */
+  statementTimeoutMs?: number;
   onError?: (error: Error) => void;
 }
 
@@ -38,6 +44,8 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: 30000,
+    // Sent in the startup packet: no extra round trip per connection.
+    statement_timeout: options.statementTimeoutMs,
     // Shows up in pg_stat_activity, so operators can tell this service's connections apart.
     application_name: "todo-backend",
     types,

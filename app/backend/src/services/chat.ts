@@ -1,4 +1,4 @@
-import { AppError } from "../errors.js";
+import { AppError, invalidInput, isInvalidDataError } from "../errors.js";
 import { AgentProviderError, AgentTimeoutError } from "../agent/errors.js";
 import { TaskTools, type TaskChange } from "../agent/tools.js";
 import type { Agent, ToolCall } from "../agent/types.js";
@@ -48,21 +48,31 @@ export class ChatService {
   }
 
   /**
-   * The model failed or ran out of time. Tools may already have changed tasks: the turn then
-   * gets an assistant message recording those calls and the failure, and the error says what
-   * was done, so the user does not add the same task twice. A tool call still running at the
-   * timeout is waited for (no new one starts once the signal fired), so nothing lands unrecorded.
+   * The turn failed: the model errored or ran out of time, or something else broke (a tool's
+   * database query, say). Tools may already have changed tasks: the turn then gets an assistant
+   * message recording those calls and the failure, and the error says what was done, so the user
+   * does not add the same task twice. A tool call still running at the timeout is waited for (no
+   * new one starts once the signal fired; the pool's statement_timeout bounds that wait), so
+   * nothing lands unrecorded.
    */
   private async failTurn(error: unknown, userId: string, conversationId: string, tools: TaskTools): Promise<Error> {
     const timedOut = error instanceof AgentTimeoutError || (error instanceof Error && error.name === "TimeoutError");
-    if (!timedOut && !(error instanceof AgentProviderError))
-      return error instanceof Error ? error : new Error(String(error));
+    const providerFailed = error instanceof AgentProviderError;
     await tools.settled();
     const toolCalls = tools.calls;
+    // With nothing done, any other failure is answered as it would be anywhere else in the API.
+    if (!timedOut && !providerFailed && toolCalls.length === 0)
+      return error instanceof Error ? error : new Error(String(error));
+    const { status, code, failure } = timedOut
+      ? {
+          status: 504,
+          code: "llm_timeout",
+          failure: `The assistant did not answer in time (${Math.round(this.timeoutMs / 1000)} s).`,
+        }
+      : providerFailed
+        ? { status: 502, code: "llm_error", failure: `${(error as Error).message}.` }
+        : otherFailure(error);
     const done = describeChanges(toolCalls);
-    const failure = timedOut
-      ? `The assistant did not answer in time (${Math.round(this.timeoutMs / 1000)} s).`
-      : `${(error as Error).message}.`;
     const message =
       done === ""
         ? `${failure} Your message was saved; try again.`
@@ -76,10 +86,19 @@ export class ChatService {
         this.logger.error({ err: saveError, conversationId }, "could not store the failed turn's tool calls");
       }
     }
-    return timedOut
-      ? new AppError(504, "llm_timeout", message, { conversationId, toolCalls })
-      : new AppError(502, "llm_error", message, { conversationId, toolCalls });
+    return new AppError(status, code, message, { conversationId, toolCalls });
   }
+}
+
+/** Status, code and wording for a failure that is neither the model's nor a timeout, as the API answers it elsewhere. */
+function otherFailure(error: unknown): { status: number; code: string; failure: string } {
+  if (error instanceof AppError)
+    return { status: error.statusCode, code: error.code, failure: error.message.replace(/\.?$/, ".") };
+  if (isInvalidDataError(error)) {
+    const invalid = invalidInput();
+    return { status: invalid.statusCode, code: invalid.code, failure: `${invalid.message}.` };
+  }
+  return { status: 500, code: "internal_error", failure: "Something went wrong on our side; it has been logged." };
 }
 
 const CHANGE_VERBS: Record<string, string> = {
