@@ -2,15 +2,10 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { assertError, request, signUp, type Session } from "./support/client.js";
-import { onCleanup } from "./support/cleanup.js";
 import { startTestPostgres } from "./support/postgres.js";
-import { startTestServer, TEST_AUTH_SECRET } from "./support/server.js";
-import { freePort } from "../scripts/embedded-postgres.js";
-import { loadConfig } from "../src/config.js";
+import { startTestServer } from "./support/server.js";
 import { createLogger } from "../src/logger.js";
-import { startServer } from "../src/start.js";
 
-let databaseUrl: string;
 let url: string;
 let user: Session;
 /** JSON log lines of the server under test. */
@@ -18,19 +13,10 @@ const logLines: Record<string, unknown>[] = [];
 
 before(async () => {
   const postgres = await startTestPostgres();
-  databaseUrl = await postgres.freshDatabase();
-  // Started here rather than with startTestServer so the test can read the server's log.
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    BETTER_AUTH_SECRET: TEST_AUTH_SECRET,
-    PORT: String(await freePort()),
-    HOST: "127.0.0.1",
-    SHUTDOWN_DELAY_MS: "0",
-  });
+  const databaseUrl = await postgres.freshDatabase();
+  // With a logger of its own, so the test can read the server's log lines.
   const logger = createLogger("info", { write: (line: string) => void logLines.push(JSON.parse(line)) });
-  const server = await startServer(config, { logger });
-  onCleanup(() => server.shutdown("test finished"));
-  url = server.url;
+  url = (await startTestServer(databaseUrl, {}, { logger })).url;
   user = await signUp(url);
 });
 

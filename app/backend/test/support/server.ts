@@ -2,15 +2,21 @@ import { randomBytes } from "node:crypto";
 import { onCleanup } from "./cleanup.js";
 import { freePort } from "../../scripts/embedded-postgres.js";
 import { loadConfig } from "../../src/config.js";
+import type { Logger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/start.js";
 
 export const TEST_AUTH_SECRET = randomBytes(32).toString("base64url");
 
 /**
  * The real server in this process on a free port. Logs are silent unless
- * TEST_LOG_LEVEL is set (e.g. TEST_LOG_LEVEL=debug npm test).
+ * TEST_LOG_LEVEL is set (e.g. TEST_LOG_LEVEL=debug npm test) or a test hands in
+ * its own logger to read them.
  */
-export async function startTestServer(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
+export async function startTestServer(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<RunningServer> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     BETTER_AUTH_SECRET: TEST_AUTH_SECRET,
@@ -22,7 +28,7 @@ export async function startTestServer(databaseUrl: string, env: Record<string, s
     SIGN_UP_RATE_LIMIT: "1000000",
     ...env,
   });
-  const server = await startServer(config);
+  const server = await startServer(config, options);
   onCleanup(() => server.shutdown("test finished"));
   return server;
 }
