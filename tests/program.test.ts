@@ -161,6 +161,8 @@ describe("program: minikube stack (Pulumi.minikube.yaml)", () => {
             assert.equal(build.context, path.join(ROOT, "app", app));
             assert.equal(build.dockerfile, path.join(ROOT, "app", app, "Dockerfile"));
             assert.equal(build.platform, hostPlatform(), "minikube's node runs on this machine (arm64 on Apple silicon)");
+            // On an amd64 machine the default would give the same platform: check the stack asks for "this machine's".
+            assert.equal(loadStackConfig({ stack: "minikube" }).values["todo-chatbot:imagePlatform"], "");
             assert.deepEqual(build.args, {}, "no build args, let alone secret ones");
         }
         const images = result.resources.filter((r) => r.type === "docker:index/image:Image");
