@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one command that runs every test on a fresh clone: it installs what is
 # missing (npm dependencies of the program, both apps and the e2e harness, and
-# Debian's Chromium for the browser tests), then runs the unit/integration tests
-# and the end-to-end run on a real Docker Engine.
+# Debian's Chromium for the browser tests), builds or reuses the local
+# Kubernetes cluster's binaries (cluster/build.sh, cached outside the
+# repository), then runs the unit/integration tests and the end-to-end run on
+# that cluster (it starts the cluster and stops it at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,9 @@ npm run setup:apps
 
 log "npm test"
 npm test
+
+log "local cluster binaries (built from source once, then reused): scripts/local-cluster.sh build"
+./scripts/local-cluster.sh build
 
 log "npm run test:e2e"
 npm run test:e2e

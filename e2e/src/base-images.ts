@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { Docker, STAND_IN_LABEL } from "./docker.ts";
-import { ensureCommands } from "./engine.ts";
+import { ensureCommands } from "./system.ts";
 import { log } from "./log.ts";
 
 const RECIPES = join(dirname(fileURLToPath(import.meta.url)), "..", "base-images");

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
-import { ensureCommands } from "./engine.ts";
+import { ensureCommands } from "./system.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 

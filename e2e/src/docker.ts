@@ -1,6 +1,5 @@
 // Thin wrapper over the docker CLI, and the labels that mark what a run creates.
 import { execa, type Options } from "execa";
-import type { Engine } from "./engine.ts";
 
 /** Every container, network, volume and app image of a run carries this label (value: the run id). */
 export const RUN_LABEL = "todo-chatbot-e2e.run";
@@ -13,8 +12,14 @@ export interface DockerResult {
   exitCode: number;
 }
 
+/** The docker CLI, and buildx (standalone) for BuildKit builds as the program's docker.Image does them. */
+export interface DockerTools {
+  readonly cli: string;
+  readonly buildx: string;
+}
+
 export class Docker {
-  constructor(readonly engine: Pick<Engine, "cli" | "builder">) {}
+  constructor(readonly engine: DockerTools) {}
 
   /** Runs `docker args...`; throws with the command and its stderr unless `reject: false`. */
   async run(args: string[], opts: { env?: Record<string, string>; input?: string; reject?: boolean; timeoutMs?: number; inherit?: boolean } = {}): Promise<DockerResult> {
@@ -46,10 +51,9 @@ export class Docker {
    */
   async build(args: string[]): Promise<number> {
     const started = process.hrtime.bigint();
-    const full = this.engine.builder === "buildx" ? ["buildx", "build", "--load", "--progress=plain", ...args] : ["build", "--progress=plain", ...args];
-    const r = await this.run(full, { env: { DOCKER_BUILDKIT: "1" }, reject: false });
+    const r = await execa(this.engine.buildx, ["build", "--load", "--progress=plain", ...args], { reject: false });
     if (r.exitCode !== 0) {
-      const tail = (r.stderr + r.stdout).trim().split("\n").slice(-60).join("\n");
+      const tail = (String(r.stderr) + String(r.stdout)).trim().split("\n").slice(-60).join("\n");
       throw new Error(`docker build ${args.join(" ")} failed:\n${tail}`);
     }
     return Number(process.hrtime.bigint() - started) / 1e9;
