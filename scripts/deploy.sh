@@ -40,6 +40,16 @@ command -v node >/dev/null 2>&1 || fail "Node.js is not installed: install Node.
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || fail "Node.js $(node --version) is too old: this program needs Node.js 20 or newer"
 command -v pulumi >/dev/null 2>&1 || fail "the Pulumi CLI is not installed: see https://www.pulumi.com/docs/iac/download-install/ (e.g. curl -fsSL https://get.pulumi.com | sh)"
+# Pulumi.yaml declares `type: object` config keys, which older CLIs reject
+# with "value must be one of"; a CLI at or above the SDK pin is known to work.
+# Keep equal to @pulumi/pulumi in package.json (a test checks it).
+min_cli=3.248.0
+cli="$(pulumi version 2>/dev/null | tr -d '[:space:]')" || cli=""
+cli="${cli#v}"
+[ -n "$cli" ] || fail "\`pulumi version\` printed no version: this program needs the Pulumi CLI v$min_cli or newer"
+if [ "$(printf '%s\n' "$min_cli" "$cli" | sort -V | head -1)" != "$min_cli" ]; then
+  fail "the Pulumi CLI is v$cli; this program needs v$min_cli or newer (Pulumi.yaml declares object config keys, which older CLIs reject): upgrade it (https://www.pulumi.com/docs/iac/download-install/)"
+fi
 
 if [ ! -d node_modules/@pulumi/pulumi ]; then
   say "installing the program's dependencies (npm ci)"
@@ -70,10 +80,13 @@ if [ -n "$profile" ] && { [ "$command" = "up" ] || [ "$command" = "update" ] || 
     fail "minikube profile \"$profile\" is not running: start it with enough memory for PostgreSQL, the backend and two frontends, e.g.
     minikube start -p $profile --memory 4096 --cpus 2"
   fi
-  if [ "${MINIKUBE_ACTIVE_DOCKERD:-}" != "$profile" ]; then
-    say "using minikube's Docker daemon: eval \$(minikube -p $profile docker-env)"
-    eval "$(minikube -p "$profile" docker-env --shell bash)" || fail "minikube -p $profile docker-env failed (minikube's docker-env needs the docker container runtime)"
-  fi
+  # Every time, even when MINIKUBE_ACTIVE_DOCKERD says it was done: the
+  # daemon's address changes when minikube restarts (its port, with the docker
+  # driver on macOS and Windows), so an inherited docker-env may be stale.
+  say "using minikube's Docker daemon: eval \$(minikube -p $profile docker-env)"
+  docker_env="$(minikube -p "$profile" docker-env --shell bash)" ||
+    fail "minikube -p $profile docker-env failed (minikube's docker-env needs the docker container runtime)"
+  eval "$docker_env"
 fi
 
 # --- stack ---------------------------------------------------------------------

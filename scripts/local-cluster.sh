@@ -122,6 +122,8 @@ need_packages() {
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
   [ -e /usr/include/seccomp.h ] || missing+=(libseccomp-dev pkg-config)
   ((${#missing[@]})) || return 0
   command -v apt-get >/dev/null 2>&1 || fail "missing ${missing[*]}: install them and run again"

@@ -33,7 +33,8 @@ describe("scripts/deploy.sh", () => {
             encoding: "utf8",
             env: { PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: project, ...env },
         });
-        const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : [];
+        // `pulumi version` (the CLI check) is asserted on its own; the rest is what the script ran.
+        const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter((c) => c && !c.startsWith("pulumi version")) : [];
         return { status: result.status, stderr: result.stderr, calls };
     }
 
@@ -47,12 +48,13 @@ describe("scripts/deploy.sh", () => {
         }
         // Present, so the script does not run `npm ci`.
         writeFiles(path.join(project, "node_modules/@pulumi/pulumi"), { "package.json": "{}" });
-        shim("pulumi");
+        shim("pulumi", `[ "$1" = version ] && echo "\${FAKE_PULUMI_VERSION-v3.248.0}"; true`);
         shim(
             "minikube",
             `case " $* " in
   *" status "*) exit \${FAKE_MINIKUBE_STATUS:-0} ;;
-  *" docker-env "*) echo 'export DOCKER_HOST="tcp://192.168.49.2:2376"'; echo 'export MINIKUBE_ACTIVE_DOCKERD="minikube"' ;;
+  *" docker-env "*) [ -n "\${FAKE_DOCKER_ENV_FAIL:-}" ] && { echo "Exiting due to ENV_DRIVER_CONFLICT" >&2; exit 56; }
+                    echo 'export DOCKER_HOST="tcp://192.168.49.2:2376"'; echo 'export MINIKUBE_ACTIVE_DOCKERD="minikube"' ;;
 esac`,
         );
     });
@@ -107,6 +109,39 @@ esac`,
         const { status, stderr } = run(["minikube"]);
         assert.equal(status, 1);
         assert.match(stderr, /the Pulumi CLI is not installed: see https:\/\/www\.pulumi\.com\/docs\/iac\/download-install\//);
+    });
+
+    it("reads minikube's docker-env again even when the shell says it is in effect (stale after a minikube restart)", () => {
+        const { status, stderr, calls } = run(["minikube", "up", "--yes"], { MINIKUBE_ACTIVE_DOCKERD: "minikube", DOCKER_HOST: "tcp://127.0.0.1:50123" });
+        assert.equal(status, 0, stderr);
+        assert.ok(calls.some((c) => c.startsWith("minikube -p minikube docker-env --shell bash|")));
+        assert.match(calls.at(-1)!, /^pulumi up --yes --stack minikube\|DOCKER_HOST=tcp:\/\/192\.168\.49\.2:2376\|/);
+    });
+
+    it("stops when minikube's docker-env fails, before running pulumi", () => {
+        const { status, stderr, calls } = run(["minikube", "up", "--yes"], { FAKE_DOCKER_ENV_FAIL: "1" });
+        assert.equal(status, 1);
+        assert.match(stderr, /minikube -p minikube docker-env failed/);
+        assert.ok(!calls.some((c) => c.startsWith("pulumi")), calls.join("\n"));
+    });
+
+    it("refuses a Pulumi CLI older than the one the object config keys need, naming both versions", () => {
+        for (const [version, message] of [
+            ["v3.184.0", /the Pulumi CLI is v3\.184\.0; this program needs v3\.248\.0 or newer \(Pulumi\.yaml declares object config keys/],
+            ["", /`pulumi version` printed no version: this program needs the Pulumi CLI v3\.248\.0 or newer/],
+        ] as const) {
+            fs.rmSync(log, { force: true });
+            const { status, stderr, calls } = run(["minikube", "up"], { FAKE_PULUMI_VERSION: version });
+            assert.equal(status, 1, version);
+            assert.match(stderr, message);
+            assert.deepEqual(calls, [], "nothing else ran");
+        }
+        assert.equal(run(["minikube", "up"], { FAKE_PULUMI_VERSION: "v3.274.1" }).status, 0, "a newer CLI is accepted");
+    });
+
+    it("requires the CLI version that the SDK in package.json is pinned to", () => {
+        const pin = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
+        assert.match(fs.readFileSync(path.join(ROOT, "scripts/deploy.sh"), "utf8"), new RegExp(`^min_cli=${pin.replace(/\./g, "\\.")}$`, "m"));
     });
 
     it("names the stacks there are when given an unknown one", () => {

@@ -27,6 +27,8 @@ export interface Figures {
   serverVersion?: string;
   /** The cluster binaries' builds (cluster/build.sh), as recorded in the cache: the cold figures. */
   toolBuilds?: { name: string; version: string; seconds: number }[];
+  /** cluster/build.sh in this run: reusing the cache when the pins did not change. */
+  clusterBuildSeconds?: number;
   /** `scripts/local-cluster.sh up` when this run started the cluster (includes reusing or building the binaries). */
   clusterUpSeconds?: number;
   /** Cluster start to node Ready (from local-cluster.sh). */
@@ -54,6 +56,7 @@ export function renderFigures(f: Figures): string {
     lines.push("Builds of the cluster binaries with the Go module proxy (cold: nothing cached; a warm run reuses the cache and builds nothing):", "", "| project | version | cold build |", "|---|---|---|");
     for (const b of f.toolBuilds) lines.push(`| ${b.name} | ${b.version} | ${s(b.seconds)} |`);
     lines.push(`| all | | ${s(f.toolBuilds.reduce((a, b) => a + b.seconds, 0))} |`, "");
+    lines.push(`\`cluster/build.sh\` in this run (warm when the cache holds every pin): ${s(f.clusterBuildSeconds)}.`, "");
   }
   lines.push(`- \`local-cluster.sh up\` in this run: ${f.clusterUpSeconds === undefined ? "cluster was already up" : s(f.clusterUpSeconds)}; cluster start to node Ready: ${s(f.nodeReadySeconds)}`);
   lines.push(`- first object applied to every workload rolled out: ${s(f.applyToReadySeconds)}`, "");
