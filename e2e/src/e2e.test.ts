@@ -176,13 +176,7 @@ describe(`the ${STACK} stack on a real Kubernetes cluster`, { timeout: 80 * 60_0
     await sleep(5000); // start-up work settles before the idle figure
     figures.memoryIdle = await kube.memoryMiB(ns);
     figures.nodeMemory = nodeProcessMemoryMiB(env, NODE_COMPONENTS);
-    for (const w of workloads(objects)) {
-      for (const c of w.spec.template.spec.containers) {
-        for (const p of pods.filter((p) => p.metadata.ownerReferences?.some((o: any) => o.name.startsWith(w.metadata.name)))) {
-          figures.memoryLimits[`${p.metadata.name}/${c.name}`] = memoryMiBOf(c.resources?.limits?.memory);
-        }
-      }
-    }
+    recordMemoryLimits(pods);
   });
 
   it("refuses a pod without the restricted security settings in the namespace (Pod Security admission)", async () => {
@@ -289,7 +283,8 @@ describe(`the ${STACK} stack on a real Kubernetes cluster`, { timeout: 80 * 60_0
     figures.rollout = { requests: statuses.length, failed: failed.length };
     assert.ok(statuses.length > 50, `requests were made during the rollout (${statuses.length})`);
     assert.deepEqual(failed, [], "every request during the rollout succeeded");
-    figures.restarts.push(...Kube.readiness(await kube.pods(ns, "app.kubernetes.io/name=todo-backend")));
+    // The new pod only: the old one may still be listed while it terminates.
+    figures.restarts.push(...Kube.readiness((await kube.pods(ns, "app.kubernetes.io/name=todo-backend")).filter((p) => !p.metadata.deletionTimestamp)));
     const session = await apiUser.expect(200, "GET", "/api/auth/get-session");
     assert.equal(session?.user?.email, account("api").email);
     assert.equal((await apiUser.expect(200, "GET", "/api/tasks?status=all")).total, 2);
@@ -313,6 +308,46 @@ describe(`the ${STACK} stack on a real Kubernetes cluster`, { timeout: 80 * 60_0
     await kube.rolloutStatus(ns, "deployment/todo-backend");
     const list = await waitFor(() => apiUser.expect(200, "GET", "/api/tasks?status=all"), 90_000);
     assert.equal(list.total, 2);
+  });
+
+  it("provisions claims of the default StorageClass as host directories and honours the reclaim policy", async () => {
+    const scratch = `e2e-storage-${runId}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    const retain = `${scratch}-retain`;
+    const defaults = (await kube.json(["get", "storageclass"])).items.filter((c: any) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
+    assert.equal(defaults.length, 1, "exactly one default StorageClass");
+    const klass = defaults[0];
+    const claim = (name: string, storageClassName?: string) => ({
+      apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name, namespace: scratch },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "16Mi" } }, ...(storageClassName ? { storageClassName } : {}) },
+    });
+    await kube.apply([{ apiVersion: "v1", kind: "Namespace", metadata: { name: scratch } }]);
+    try {
+      await kube.apply([
+        { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: retain }, provisioner: klass.provisioner, reclaimPolicy: "Retain", volumeBindingMode: "Immediate" },
+        claim("by-default"),
+        claim("retained", retain),
+      ]);
+      const bound = async (name: string) => {
+        await kube.run(["-n", scratch, "wait", "--for=jsonpath={.status.phase}=Bound", `pvc/${name}`, "--timeout=60s"], { timeoutMs: 90_000 });
+        const pv = await kube.json(["get", "pv", (await kube.json(["-n", scratch, "get", "pvc", name])).spec.volumeName]);
+        assert.ok(existsSync(pv.spec.hostPath.path), `${name}: its volume's directory ${pv.spec.hostPath.path} exists on the node`);
+        return pv;
+      };
+      const deleted = await bound("by-default");
+      const kept = await bound("retained");
+      assert.equal(deleted.spec.persistentVolumeReclaimPolicy, klass.reclaimPolicy ?? "Delete");
+      assert.equal(kept.spec.persistentVolumeReclaimPolicy, "Retain");
+      await kube.run(["-n", scratch, "delete", "pvc", "by-default", "retained", "--wait=true"]);
+      // Delete: the PV and its directory go. Retain: both stay, the PV Released.
+      await kube.run(["wait", "--for=delete", `pv/${deleted.metadata.name}`, "--timeout=60s"], { timeoutMs: 90_000 });
+      assert.equal(existsSync(deleted.spec.hostPath.path), false, "the Delete volume's directory is removed");
+      await waitFor(async () => assert.equal((await kube.json(["get", "pv", kept.metadata.name])).status.phase, "Released"), 30_000);
+      assert.ok(existsSync(kept.spec.hostPath.path), "the Retain volume's directory is kept");
+      await kube.run(["delete", "pv", kept.metadata.name]);
+    } finally {
+      await kube.run(["delete", "namespace", scratch, "--wait=false"], { reject: false });
+      await kube.run(["delete", "storageclass", retain], { reject: false });
+    }
   });
 
   it("lets the frontend's PodDisruptionBudget evict one of its two pods at a time", async () => {
@@ -347,6 +382,7 @@ describe(`the ${STACK} stack on a real Kubernetes cluster`, { timeout: 80 * 60_0
       assert.equal(l.non2xx + l.errors + l.timeouts, 0, `every request to ${l.url} under load succeeded`);
     }
     figures.memoryAfter = await kube.memoryMiB(ns);
+    recordMemoryLimits(await kube.pods(ns));
   });
 
   it("stayed healthy throughout: no container restarted", async () => {
@@ -401,6 +437,11 @@ async function waitFor<T>(f: () => Promise<T>, ms: number): Promise<T> {
       await sleep(1000);
     }
   }
+}
+
+/** Each container's memory limit as the API server holds it, for the memory table. */
+function recordMemoryLimits(pods: any[]): void {
+  for (const p of pods) for (const c of p.spec.containers) figures.memoryLimits[`${p.metadata.name}/${c.name}`] = memoryMiBOf(c.resources?.limits?.memory);
 }
 
 function memoryMiBOf(q?: string): number {
