@@ -179,6 +179,12 @@ if ! have coredns "$COREDNS_VERSION" coredns; then
   build coredns "$COREDNS_VERSION" "$dir" "" github.com/coredns/coredns
 fi
 
+if ! have kube-router "$KUBE_ROUTER_VERSION" kube-router; then
+  dir="$(wrapper kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" "$KUBE_ROUTER_VERSION")"
+  build kube-router "$KUBE_ROUTER_VERSION" "$dir" "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+fi
+
 # --- the pause image's binary, from the Kubernetes source ---------------------
 if ! have pause "$PAUSE_VERSION" pause; then
   src="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | jq -r .Dir)/build/pause/linux/pause.c"
@@ -199,7 +205,8 @@ fi
 # --- the set: one bin/ for PATH ---------------------------------------------------
 rm -rf "$out.tmp" && mkdir -p "$out.tmp/bin"
 for d in kubernetes-$KUBERNETES_VERSION etcd-$ETCD_VERSION runc-$RUNC_VERSION containerd-$CONTAINERD_VERSION moby-$MOBY_VERSION \
-  buildx-$BUILDX_VERSION cni-plugins-$CNI_PLUGINS_VERSION coredns-$COREDNS_VERSION pause-$PAUSE_VERSION provisioner-$provisioner_digest; do
+  buildx-$BUILDX_VERSION cni-plugins-$CNI_PLUGINS_VERSION coredns-$COREDNS_VERSION kube-router-$KUBE_ROUTER_VERSION \
+  pause-$PAUSE_VERSION provisioner-$provisioner_digest; do
   for b in "$cache_root/$d/bin/"*; do ln -s "$b" "$out.tmp/bin/"; done
 done
 cp "$here/versions.env" "$out.tmp/versions.env"

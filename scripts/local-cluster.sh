@@ -55,7 +55,7 @@ node_ip() {
 # --- processes ----------------------------------------------------------------
 # Every component is a child of setsid, its PID in run/NAME.pid, its output in
 # logs/NAME.log; `down` stops exactly those PIDs.
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd dockerd kubelet kube-proxy hostpath-provisioner)
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd dockerd kubelet kube-proxy hostpath-provisioner kube-router)
 
 pid_of() {
   local f="$run/$1.pid" pid
@@ -121,6 +121,7 @@ need_packages() {
   local missing=()
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
+  command -v ipset >/dev/null 2>&1 || missing+=(ipset)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
@@ -284,6 +285,7 @@ certs() {
   # of its own, bound to its ClusterRole below.
   "$bin/kubeadm" kubeconfig user --config "$state/etc/kubeadm.yaml" --client-name system:kube-proxy >"$state/etc/kube-proxy.conf" 2>>"$state/logs/kubeadm.log"
   "$bin/kubeadm" kubeconfig user --config "$state/etc/kubeadm.yaml" --client-name "$name:hostpath-provisioner" >"$state/etc/provisioner.conf" 2>>"$state/logs/kubeadm.log"
+  "$bin/kubeadm" kubeconfig user --config "$state/etc/kubeadm.yaml" --client-name "$name:kube-router" >"$state/etc/kube-router.conf" 2>>"$state/logs/kubeadm.log"
   # The user's kubeconfig: the cluster's own file, its one context named $name.
   cp "$state/etc/admin.conf" "$state/kubeconfig"
   chmod 600 "$state/kubeconfig" "$state"/etc/*.conf
@@ -315,7 +317,7 @@ node_images() {
 addons() {
   local bin="$1"
   sed -e "s|@DNS_IP@|$dns_ip|g" -e "s|@COREDNS_IMAGE@|registry.k8s.io/coredns/coredns:$COREDNS_VERSION|g" \
-    -e "s|@PROVISIONER_USER@|$name:hostpath-provisioner|g" "$repo/cluster/addons.yaml" |
+    -e "s|@PROVISIONER_USER@|$name:hostpath-provisioner|g" -e "s|@KUBE_ROUTER_USER@|$name:kube-router|g" "$repo/cluster/addons.yaml" |
     "$bin/kubectl" --kubeconfig "$state/kubeconfig" apply --server-side --force-conflicts -f - >>"$state/logs/addons.log" 2>&1 ||
     fail "applying cluster/addons.yaml failed: $state/logs/addons.log"
 }
@@ -401,6 +403,11 @@ cmd_up() {
 
   wait_for "node $name registered" 120 kubelet "$bin/kubectl" --kubeconfig "$kc" get node "$name"
   addons "$bin"
+  # NetworkPolicies, enforced with iptables and ipsets on the pods' traffic
+  # (bridged traffic passes iptables: bridge-nf-call-iptables above).
+  start kube-router env PATH="$bin:$PATH" "$bin/kube-router" --kubeconfig "$state/etc/kube-router.conf" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --hostname-override "$name" \
+    --health-port 20244 --metrics-port 0
   wait_for "node $name Ready" 180 kubelet "$bin/kubectl" --kubeconfig "$kc" wait --for=condition=Ready "node/$name" --timeout=5s
   local ready_at=$((SECONDS - t0))
   wait_for "CoreDNS rolled out" 180 kubelet "$bin/kubectl" --kubeconfig "$kc" -n kube-system rollout status deployment/coredns --timeout=5s
@@ -462,7 +469,7 @@ cmd_down() {
   local set="" c
   [ -s "$state/set" ] && set="$(cat "$state/set")"
   # The kubelet first, so it does not restart what the runtime stops.
-  for c in hostpath-provisioner kubelet kube-proxy dockerd; do stop_pid "$c"; done
+  for c in kube-router hostpath-provisioner kubelet kube-proxy dockerd; do stop_pid "$c"; done
   if [ -n "$set" ] && [ -S "$run/containerd.sock" ]; then
     # Stop the pods' containers through the runtime while it still runs.
     for t in $("$set/bin/ctr" --address "$run/containerd.sock" -n k8s.io tasks ls -q 2>/dev/null); do
@@ -473,6 +480,9 @@ cmd_down() {
   kill_leftovers
   if [ -n "$set" ] && [ -x "$set/bin/kube-proxy" ]; then
     "$set/bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  fi
+  if [ -n "$set" ] && [ -x "$set/bin/kube-router" ]; then
+    "$set/bin/kube-router" --cleanup-config >/dev/null 2>&1 || true
   fi
   # The kubelet's own chains (KUBE-FIREWALL, canaries), which kube-proxy's
   # cleanup leaves.
@@ -485,6 +495,8 @@ cmd_down() {
       iptables -t "$table" -X "$chain" 2>/dev/null || true
     done
   done
+  # kube-router's ipsets, once no rule refers to them.
+  ipset list -n 2>/dev/null | { grep -E '^KUBE-' || true; } | while read -r set_name; do ipset destroy "$set_name" 2>/dev/null || true; done
   # Docker's own chains, named for the bridge of this cluster only.
   for table in filter nat; do
     iptables -t "$table" -S 2>/dev/null | { grep -- "$docker_bridge" || true; } | sed 's/^-A/-D/' | while read -r rule; do

@@ -26,7 +26,7 @@ const ROOT = join(E2E, "..");
 const STACK = "minikube";
 const ARTIFACTS = join(E2E, "artifacts");
 const CLUSTER = join(ROOT, "scripts", "local-cluster.sh");
-const NODE_COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "dockerd", "kubelet", "kube-proxy", "hostpath-provisioner"];
+const NODE_COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "dockerd", "kubelet", "kube-proxy", "hostpath-provisioner", "kube-router"];
 
 // render/index.ts is CommonJS TypeScript; loaded through require so its __dirname is its own.
 const { renderStack } = createRequire(import.meta.url)(join(ROOT, "render", "index.ts")) as {
@@ -188,22 +188,42 @@ describe(`the ${STACK} stack on a real Kubernetes cluster`, { timeout: 80 * 60_0
     assert.equal((await kube.json(["get", "namespace", ns])).metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
   });
 
-  it("resolves every Service's DNS names through the cluster's DNS and connects to its ports, from a pod", async () => {
-    const [from] = await kube.pods(ns, "app.kubernetes.io/name=todo-backend");
-    assert.ok(from, "a backend pod to look from");
-    const unreachable: string[] = [];
-    for (const svc of objects.filter((o) => o.kind === "Service")) {
-      const names = [svc.metadata.name, `${svc.metadata.name}.${ns}`, `${svc.metadata.name}.${ns}.svc`, `${svc.metadata.name}.${ns}.svc.cluster.local`];
-      for (const name of names) {
-        for (const { port } of svc.spec.ports) {
-          // Through the pod's resolv.conf (cluster DNS and its search path), as the apps resolve.
-          const script = `const n=require("net");const s=n.connect(${port},${JSON.stringify(name)});s.setTimeout(5000,()=>{console.log("timeout");process.exit(1)});s.on("connect",()=>{console.log("ok",s.remoteAddress);process.exit(0)});s.on("error",e=>{console.log(e.code);process.exit(1)})`;
-          const r = await kube.exec(ns, from.metadata.name, from.spec.containers[0].name, ["node", "-e", script]);
-          if (r.exitCode !== 0) unreachable.push(`${name}:${port}: ${(r.stdout + r.stderr).trim()}`);
-        }
+  it("resolves every Service's DNS names through the cluster's DNS, and connects where the apps do", async () => {
+    const [backend] = await kube.pods(ns, "app.kubernetes.io/name=todo-backend");
+    const [frontend] = await kube.pods(ns, "app.kubernetes.io/name=todo-frontend");
+    assert.ok(backend && frontend, "a backend and a frontend pod to look from");
+    const wrong: string[] = [];
+    const names = (svc: string) => [svc, `${svc}.${ns}`, `${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`];
+    for (const svc of (await kube.json(["-n", ns, "get", "services"])).items) {
+      // A ClusterIP Service resolves to its address, a headless one to its ready pods'.
+      const expected = svc.spec.clusterIP === "None"
+        ? (await kube.json(["-n", ns, "get", "endpointslices", "-l", `kubernetes.io/service-name=${svc.metadata.name}`])).items.flatMap((e: any) => e.endpoints.filter((x: any) => x.conditions.ready).flatMap((x: any) => x.addresses)).sort()
+        : [svc.spec.clusterIP];
+      for (const name of names(svc.metadata.name)) {
+        // Through the pod's resolv.conf (cluster DNS and its search path), as the apps resolve.
+        const got = await lookupFrom(backend, name);
+        if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`${name}: ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
       }
     }
-    assert.deepEqual(unreachable, []);
+    // The connections the apps make: the frontend to the backend, the backend to PostgreSQL.
+    for (const [from, svc] of [[frontend, "todo-backend"], [backend, "todo-postgres"], [backend, "todo-postgres-headless"]] as const) {
+      const port = objects.find((o) => o.kind === "Service" && o.metadata.name === svc).spec.ports[0].port;
+      for (const name of names(svc)) {
+        const why = await connectFrom(from, name, port);
+        if (why) wrong.push(`${from.metadata.name} -> ${name}:${port}: ${why}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it("enforces the NetworkPolicies: the frontend reaches the backend but not PostgreSQL", async () => {
+    const [frontend] = await kube.pods(ns, "app.kubernetes.io/name=todo-frontend");
+    const backendSvc = objects.find((o) => o.kind === "Service" && o.metadata.name === "todo-backend");
+    const postgresSvc = objects.find((o) => o.kind === "Service" && o.metadata.name === "todo-postgres");
+    assert.equal(await connectFrom(frontend, backendSvc.metadata.name, backendSvc.spec.ports[0].port), undefined, "frontend -> backend is allowed");
+    const blocked = await connectFrom(frontend, postgresSvc.metadata.name, postgresSvc.spec.ports[0].port);
+    assert.ok(blocked, "frontend -> PostgreSQL must be blocked by the NetworkPolicies, but it connected");
+    assert.match(blocked, /timeout|ECONNREFUSED|EHOSTUNREACH/);
   });
 
   it("answers /health through the NodePort", async () => {
@@ -412,9 +432,28 @@ describe(`the ${STACK} stack on a real Kubernetes cluster`, { timeout: 80 * 60_0
     assert.doesNotMatch(links, /todo-(cni|docker)0/, "its bridges are gone");
     const rules = (await execa("iptables-save")).stdout;
     assert.doesNotMatch(rules, /KUBE-|todo-docker0/, "its iptables chains and rules are gone");
+    assert.doesNotMatch((await execa("ipset", ["list", "-n"])).stdout, /^KUBE-/m, "kube-router's ipsets are gone");
     figures.outcome = "all steps passed";
   });
 });
+
+/** The addresses `name` resolves to inside `pod` (its first container runs node), sorted; or the error code. */
+async function lookupFrom(pod: any, name: string): Promise<string[] | string> {
+  const script = `require("dns").lookup(${JSON.stringify(name)},{all:true},(e,a)=>{console.log(JSON.stringify(e?e.code:a.map(x=>x.address).sort()))})`;
+  const r = await kube.exec(ns, pod.metadata.name, pod.spec.containers[0].name, ["node", "-e", script]);
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return (r.stdout + r.stderr).trim();
+  }
+}
+
+/** Opens a TCP connection from inside `pod` (its first container runs node); undefined when it connects, else why not. */
+async function connectFrom(pod: any, host: string, port: number): Promise<string | undefined> {
+  const script = `const n=require("net");const s=n.connect(${port},${JSON.stringify(host)});s.setTimeout(4000,()=>{console.log("timeout");process.exit(1)});s.on("connect",()=>{console.log("ok",s.remoteAddress);process.exit(0)});s.on("error",e=>{console.log(e.code);process.exit(1)})`;
+  const r = await kube.exec(ns, pod.metadata.name, pod.spec.containers[0].name, ["node", "-e", script]);
+  return r.exitCode === 0 ? undefined : (r.stdout + r.stderr).trim() || `exit ${r.exitCode}`;
+}
 
 /** The namespace's pods, events and logs, kept in artifacts/logs for after the run. */
 async function saveDiagnostics(): Promise<void> {
