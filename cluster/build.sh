@@ -54,8 +54,8 @@ download() {
 
 # wrapper NAME MODULE VERSION LOCAL_VERSION: a module in $work/NAME that requires
 # MODULE@VERSION, with every local-path replace of MODULE's go.mod turned into a
-# require of the published sub-module at LOCAL_VERSION (a sed expression on the
-# sub-module path may compute it: see callers) and other replaces carried over.
+# require of the published sub-module at LOCAL_VERSION (Kubernetes' staging
+# modules are v0.<minor>.<patch>) and other replaces carried over.
 wrapper() {
   local name="$1" module="$2" version="$3" localver="$4" gomod dir
   gomod="$(download "$module" "$version")"
