@@ -1,16 +1,6 @@
 import type { NextConfig } from "next";
 
-/**
- * Sent with every answer, pages and /api/* alike. The content security policy
- * only forbids framing: a policy that also restricts scripts would need a
- * per-request nonce for Next's inline scripts, which makes every page dynamic.
- */
-const SECURITY_HEADERS = [
-  { key: "X-Frame-Options", value: "DENY" },
-  { key: "Content-Security-Policy", value: "frame-ancestors 'none'" },
-  { key: "X-Content-Type-Options", value: "nosniff" },
-  { key: "Referrer-Policy", value: "strict-origin-when-cross-origin" },
-];
+import { SECURITY_HEADERS } from "./lib/security-headers";
 
 const nextConfig: NextConfig = {
   // The image ships only .next/standalone (plus static assets), not node_modules.
@@ -27,7 +17,7 @@ const nextConfig: NextConfig = {
   images: { unoptimized: true },
   outputFileTracingExcludes: { "*": ["node_modules/sharp/**", "node_modules/@img/**"] },
   async headers() {
-    return [{ source: "/:path*", headers: SECURITY_HEADERS }];
+    return [{ source: "/:path*", headers: [...SECURITY_HEADERS] }];
   },
 };
 

@@ -30,6 +30,18 @@ import { TaskService } from "./services/tasks.js";
 /** Request bodies are small JSON documents; anything bigger is refused with 413. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * The largest refused body whose rest is read and dropped so that the connection stays open;
+ * past it (or with no Content-Length) the connection is closed instead, as Fastify does, to
+ * bound what a client can make the server read for nothing.
+ */
+export const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+
+function drainable(contentLength: string | undefined): boolean {
+  const declared = Number(contentLength);
+  return contentLength !== undefined && Number.isSafeInteger(declared) && declared <= DRAIN_LIMIT_BYTES;
+}
+
 export interface AppContext {
   config: Config;
   logger: Logger;
@@ -180,6 +192,13 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = toErrorResponse(error, request);
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE" && drainable(request.headers["content-length"])) {
+      // Fastify marks this answer Connection: close because the client may still be sending.
+      // Closing a socket that holds unread data makes the kernel reset it, and a client that is
+      // still uploading then loses the 413 (EPIPE or ECONNRESET instead). Left open, the
+      // connection has Node read and drop the rest of the body, and then carries the next request.
+      reply.removeHeader("connection");
+    }
     if (status >= 500) request.log.error({ err: error }, "request failed");
     else if (isInvalidDataError(error))
       request.log.warn({ err: error }, "the database refused a value as invalid data");

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import http from "node:http";
 import { before, describe, it } from "node:test";
 import pg from "pg";
 import { assertError, request, signUp, type Session } from "./support/client.js";
 import { startTestPostgres } from "./support/postgres.js";
 import { startTestServer } from "./support/server.js";
-import { toErrorResponse } from "../src/app.js";
+import { DRAIN_LIMIT_BYTES, toErrorResponse } from "../src/app.js";
 
 let url: string;
 let databaseUrl: string;
@@ -19,6 +20,56 @@ before(async () => {
   alice = await signUp(url);
   bob = await signUp(url);
 });
+
+/**
+ * A request on `agent`'s connection whose body of `size` bytes is written 64 KiB at a time, as a
+ * browser uploads; `end: false` sends the headers and never finishes the body.
+ */
+function upload(
+  agent: http.Agent,
+  path: string,
+  headers: Record<string, string>,
+  size: number,
+  method = "POST",
+  end = true,
+): Promise<{ status: number; connection: string | undefined; body: string; clientPort: number }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: hostname,
+      port,
+      path,
+      method,
+      agent,
+      headers: { "content-type": "application/json", origin: url, ...headers },
+    });
+    req.on("error", reject);
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode!,
+          connection: res.headers.connection,
+          body,
+          clientPort: req.socket!.localPort!,
+        }),
+      );
+    });
+    if (!end) return void req.flushHeaders();
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < size) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once("drain", pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
 
 async function createTask(session: Session, body: Record<string, unknown>) {
   const response = await request(url, "POST", "/api/tasks", { token: session.token, body });
@@ -395,6 +446,51 @@ describe("request validation", () => {
       body: { title: "big", description: "z".repeat(70 * 1024) },
     });
     assertError(response, 413, "payload_too_large", /64 KiB/);
+  });
+
+  it("answers 413 to a body still being uploaded, and keeps the connection for the next request", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (const path of ["/api/tasks", "/api/auth/sign-in/email"]) {
+        for (let attempt = 1; attempt <= 3; attempt += 1) {
+          const size = 3 * 1024 * 1024;
+          const refused = await upload(
+            agent,
+            path,
+            { "content-length": String(size), authorization: `Bearer ${alice.token}` },
+            size,
+          );
+          assert.equal(refused.status, 413, `${path}, attempt ${attempt}: ${refused.body}`);
+          assert.equal(JSON.parse(refused.body).error.code, "payload_too_large");
+          assert.notEqual(refused.connection, "close", `${path}, attempt ${attempt}`);
+          const next = await upload(agent, "/api/tasks", { authorization: `Bearer ${alice.token}` }, 0, "GET");
+          assert.equal(next.status, 200, `${path}, attempt ${attempt}: the request after the 413`);
+          assert.equal(next.clientPort, refused.clientPort, `${path}, attempt ${attempt}: on the same connection`);
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("closes the connection after a 413 when the refused body would be too long to read through", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // Headers only: the server answers at once, so no unread body races the close.
+      const declared = String(DRAIN_LIMIT_BYTES + 1);
+      const refused = await upload(
+        agent,
+        "/api/tasks",
+        { "content-length": declared, authorization: `Bearer ${alice.token}` },
+        0,
+        "POST",
+        false,
+      );
+      assert.equal(refused.status, 413);
+      assert.equal(refused.connection, "close");
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("answers unknown routes with 404 in the same shape", async () => {

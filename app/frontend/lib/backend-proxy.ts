@@ -1,9 +1,22 @@
 /**
  * Forwards a same-origin `/api/*` request to the backend and hands the
  * backend's answer back unchanged: status, headers (every Set-Cookie kept
- * separate) and a streamed body. The browser never learns the backend's
- * address, so one image works behind any host, NodePort or Ingress.
+ * separate) and the body bytes, streamed both ways. The browser never learns
+ * the backend's address, so one image works behind any host, NodePort or
+ * Ingress.
+ *
+ * It runs on Node's own request and response (server.ts calls it before Next
+ * sees the request) and talks to the backend through a pooled undici Agent:
+ * Next's route-handler pipeline cost about 2 ms of CPU per request, several
+ * times what the backend spends answering one (bench/results.md).
  */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import { PassThrough, pipeline } from "node:stream";
+
+import { Agent, type Dispatcher } from "undici";
+
+import { SECURITY_HEADERS } from "./security-headers";
 
 export const DEFAULT_BACKEND_URL = "http://todo-backend:8000";
 
@@ -13,16 +26,28 @@ export const DEFAULT_BACKEND_URL = "http://todo-backend:8000";
  * believe (auth derives the public origin from them).
  */
 export const FORWARDING_HEADERS = ["x-forwarded-host", "x-forwarded-proto", "x-forwarded-for", "x-forwarded-port", "forwarded", "x-real-ip"] as const;
-const FORWARDING = new Set<string>(FORWARDING_HEADERS);
+
+/** The paths this proxy answers; everything else is Next's. */
+export function isApiPath(pathname: string): boolean {
+  return pathname === "/api" || pathname.startsWith("/api/");
+}
 
 /**
  * Better Auth's paths, the only ones for which the backend reads the client's
  * address and public origin from X-Forwarded-* (routes/auth.ts: rate limits
- * and the origin check). proxy.ts runs for exactly these; its matcher
- * (`/api/auth/:path*`) must stay in step with this test.
+ * and the origin check).
  */
 export function isAuthPath(pathname: string): boolean {
   return pathname === "/api/auth" || pathname.startsWith("/api/auth/");
+}
+
+/**
+ * The request target as the proxy reads it: dot segments (also `%2e%2e`)
+ * resolved, so the path that is classified is the path that is sent.
+ */
+export function parseTarget(rawUrl: string | undefined): URL {
+  // The base only supplies a scheme and host to resolve against; neither is used.
+  return new URL(rawUrl ?? "/", "http://frontend.invalid");
 }
 
 /** Headers that describe one hop of the connection, not the message (RFC 9110 §7.6.1). */
@@ -38,10 +63,7 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
-/** Statuses whose responses never carry a body; `new Response(body)` rejects one. */
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
-
-/** Network failures that mean "nothing answered", as reported by undici in `error.cause.code`. */
+/** Network failures that mean "nothing answered". */
 const UNREACHABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -55,22 +77,13 @@ const UNREACHABLE_CODES = new Set([
 ]);
 
 export interface ProxyOptions {
-  /** Value of BACKEND_URL for this request; `undefined` or empty means the default. */
+  /** Value of BACKEND_URL; `undefined` or empty means the default. */
   readonly backendUrl: string | undefined;
-  /** Value of TRUST_FORWARDED_HEADERS for this request; see parseTrustForwardedHeaders. */
+  /** Value of TRUST_FORWARDED_HEADERS; see parseTrustForwardedHeaders. */
   readonly trustForwardedHeaders: string | undefined;
   /** Where to report failures the user only sees summarised. @default console.error */
   readonly log?: (message: string) => void;
 }
-
-/** The one error shape of the whole API: `{ error: { code, message } }`. */
-export function errorResponse(status: number, code: string, message: string): Response {
-  return Response.json({ error: { code, message } }, { status, headers: { "cache-control": "no-store" } });
-}
-
-/** What the browser is told when the proxy's own configuration is wrong; the details go to the log. */
-const MISCONFIGURED =
-  "This site is not configured correctly, so it cannot reach its server. The operator will find the details in the server log.";
 
 /**
  * Parses TRUST_FORWARDED_HEADERS: `true` when a proxy or Ingress in front sets
@@ -106,140 +119,193 @@ export function parseBackendUrl(raw: string | undefined): URL | string {
   return url;
 }
 
-/** Joins the backend base (which may carry a path prefix) with the incoming path and query. */
-function upstreamUrl(base: URL, incoming: URL): URL {
-  const prefix = base.pathname.replace(/\/+$/, "");
-  return new URL(`${prefix}${incoming.pathname}${incoming.search}`, base.origin);
-}
+/** What the browser is told when the proxy's own configuration is wrong; the details go to the log. */
+const MISCONFIGURED =
+  "This site is not configured correctly, so it cannot reach its server. The operator will find the details in the server log.";
 
-function forwardedRequestHeaders(request: Request, incoming: URL, trustForwarded: boolean): Headers {
-  const headers = new Headers();
-  const connectionListed = listedInConnection(request.headers);
-  // Untrusted, proxy.ts has replaced client-sent X-Forwarded-* with Next's own
-  // (from the connection) on auth paths only: running it for every /api call
-  // added to each proxied request's cost. Elsewhere whatever arrives may be the
-  // client's, and nothing here can tell it from Next's, so it is dropped rather
-  // than passed on: the backend does not read these outside auth today, and if
-  // that ever changes (or a path reaches its auth routes without matching
-  // proxy.ts), it sees no address or scheme instead of forged ones.
-  const unchecked = !trustForwarded && !isAuthPath(incoming.pathname);
-  for (const [name, value] of request.headers) {
-    if (HOP_BY_HOP.has(name) || connectionListed.has(name)) continue;
-    if (unchecked && FORWARDING.has(name)) continue;
-    // fetch() sets Host from the target URL; undici refuses Expect.
-    if (name === "host" || name === "expect") continue;
-    headers.append(name, value);
-  }
-  // fetch() asks for gzip/br by default and decodes the answer itself; identity
-  // keeps bytes unchanged end to end (Next compresses toward the browser).
-  headers.set("accept-encoding", "identity");
-  // The backend derives the public origin for auth from these. A trusted proxy
-  // in front has set them: keep what it said and fill in the rest from this
-  // hop. Otherwise the client itself is on the other end of the connection and
-  // the Host it sent is the origin it asked for. (On auth paths proxy.ts has
-  // already removed client-sent X-Forwarded-Proto/-For then, so that Next put
-  // in its own, taken from the connection.)
-  const host = request.headers.get("host") ?? incoming.host;
-  if (!trustForwarded || !headers.has("x-forwarded-host")) headers.set("x-forwarded-host", host);
-  // Where the client's X-Forwarded-Proto was dropped above, request.url is no
-  // help: Next built its scheme from that same header, so none is sent.
-  if (!unchecked && !headers.has("x-forwarded-proto")) {
-    headers.set("x-forwarded-proto", incoming.protocol.replace(/:$/, ""));
-  }
-  return headers;
-}
+type OutgoingHeaders = Record<string, string | string[]>;
 
-function listedInConnection(headers: Headers): Set<string> {
-  const connection = headers.get("connection") ?? "";
+function listedInConnection(value: string | string[] | undefined): Set<string> {
+  const joined = Array.isArray(value) ? value.join(",") : (value ?? "");
   return new Set(
-    connection
+    joined
       .split(",")
       .map((token) => token.trim().toLowerCase())
       .filter((token) => token !== ""),
   );
 }
 
-function responseHeaders(upstream: Response): Headers {
-  const headers = new Headers();
-  const connectionListed = listedInConnection(upstream.headers);
-  // fetch() has already decoded any Content-Encoding it was sent despite our
-  // request, so the length and encoding no longer describe the body we pass on.
-  const decoded = upstream.headers.has("content-encoding");
-  for (const [name, value] of upstream.headers) {
-    if (HOP_BY_HOP.has(name) || connectionListed.has(name)) continue;
-    if (decoded && (name === "content-encoding" || name === "content-length")) continue;
-    headers.append(name, value);
+function withSecurityHeaders(headers: OutgoingHeaders): OutgoingHeaders {
+  // The backend's own choice, should it make one, wins: it knows its answer.
+  for (const { key, value } of SECURITY_HEADERS) headers[key.toLowerCase()] ??= value;
+  return headers;
+}
+
+/** Answers in the API's one error shape, `{ error: { code, message } }`, with the headers every answer carries. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(
+    status,
+    withSecurityHeaders({ "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), "cache-control": "no-store" }),
+  );
+  res.end(body);
+}
+
+function requestHeaders(req: IncomingMessage, pathname: string, trustForwarded: boolean): OutgoingHeaders {
+  const incoming: IncomingHttpHeaders = req.headers;
+  const connectionListed = listedInConnection(incoming.connection);
+  const headers: OutgoingHeaders = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || connectionListed.has(name)) continue;
+    // undici sets Host from the backend's address, and refuses Expect (Node's
+    // server has already answered 100-continue to the client).
+    if (name === "host" || name === "expect") continue;
+    headers[name] = value;
+  }
+
+  const host = incoming.host ?? "";
+  const fromConnection = {
+    "x-forwarded-host": host,
+    "x-forwarded-proto": (req.socket as TLSSocket).encrypted ? "https" : "http",
+    "x-forwarded-for": req.socket.remoteAddress ?? "",
+    "x-forwarded-port": String(req.socket.localPort ?? ""),
+  };
+  if (trustForwarded) {
+    // A proxy in front has set them: keep what it said, fill in what it left out from this hop.
+    for (const [name, value] of Object.entries(fromConnection)) if (value !== "") headers[name] ??= value;
+    return headers;
+  }
+  // Nobody in front: whoever sent these chose them.
+  for (const name of FORWARDING_HEADERS) delete headers[name];
+  if (isAuthPath(pathname)) {
+    // Auth reads the client's address and public origin: tell it what the connection says.
+    for (const [name, value] of Object.entries(fromConnection)) if (value !== "") headers[name] = value;
+  } else if (host !== "") {
+    // Elsewhere the backend reads none of them today. The Host asked for is the
+    // origin either way; an address or scheme it is not sent cannot be forged.
+    headers["x-forwarded-host"] = host;
   }
   return headers;
 }
 
-function failureCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const cause = (error as { cause?: unknown }).cause;
-  if (typeof cause === "object" && cause !== null && "code" in cause) {
-    return String((cause as { code: unknown }).code);
+function responseHeaders(upstream: Record<string, string | string[] | undefined>): OutgoingHeaders {
+  const connectionListed = listedInConnection(upstream.connection);
+  const headers: OutgoingHeaders = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || connectionListed.has(name)) continue;
+    headers[name] = value;
   }
-  if ("code" in error) return String((error as { code: unknown }).code);
-  return undefined;
+  return withSecurityHeaders(headers);
+}
+
+function failureCode(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "UNKNOWN";
+  const { code, cause } = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof cause === "object" && cause !== null && cause.code !== undefined) return String(cause.code);
+  return code === undefined ? "UNKNOWN" : String(code);
+}
+
+function isPrematureClose(error: unknown): boolean {
+  return failureCode(error) === "ERR_STREAM_PREMATURE_CLOSE";
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  if (req.method === "GET" || req.method === "HEAD") return false;
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+export interface BackendProxy {
+  /** Answers one `/api/*` request; `target` is parseTarget(req.url). Never throws. */
+  handle(req: IncomingMessage, res: ServerResponse, target: URL): void;
+  /** Closes the pooled connections to the backend. */
+  close(): Promise<void>;
 }
 
 /**
- * The answer to a request that the proxy's configuration makes impossible:
- * the operator reads what is wrong in the log, the browser only learns that
- * something is (a configured address is nobody else's business).
+ * Reads BACKEND_URL and TRUST_FORWARDED_HEADERS once and returns the proxy.
+ * An unusable value is logged now and answered with a 500 (the variable named
+ * in the log only) on every request, so that /health and the pages still
+ * serve and the operator finds the reason in the log of a running pod.
  */
-export function misconfigured(code: string, detail: string, log: (message: string) => void): Response {
-  log(`[proxy] ${detail}`);
-  return errorResponse(500, code, MISCONFIGURED);
-}
-
-/**
- * Sends `request` to the backend named by `options.backendUrl` and returns its
- * response. Never throws: an unusable BACKEND_URL or TRUST_FORWARDED_HEADERS is
- * a 500 and an unreachable backend a 502, both in the API's error shape.
- */
-export async function proxyToBackend(request: Request, options: ProxyOptions): Promise<Response> {
+export function createBackendProxy(options: ProxyOptions, dispatcher: Dispatcher = new Agent({ keepAliveTimeout: 4_000 })): BackendProxy {
   const log = options.log ?? ((message: string) => console.error(message));
   const base = parseBackendUrl(options.backendUrl);
-  if (typeof base === "string") return misconfigured("BACKEND_URL_INVALID", base, log);
   const trustForwarded = parseTrustForwardedHeaders(options.trustForwardedHeaders);
-  if (typeof trustForwarded === "string") return misconfigured("TRUST_FORWARDED_HEADERS_INVALID", trustForwarded, log);
+  const misconfiguration =
+    typeof base === "string"
+      ? { code: "BACKEND_URL_INVALID", detail: base }
+      : typeof trustForwarded === "string"
+        ? { code: "TRUST_FORWARDED_HEADERS_INVALID", detail: trustForwarded }
+        : undefined;
+  if (misconfiguration) log(`[proxy] ${misconfiguration.detail}`);
 
-  const incoming = new URL(request.url);
-  const target = upstreamUrl(base, incoming);
-  const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
-
-  let upstream: Response;
-  try {
-    upstream = await fetch(target, {
-      method: request.method,
-      headers: forwardedRequestHeaders(request, incoming, trustForwarded),
-      body: hasBody ? request.body : undefined,
-      // Streams the request body instead of buffering it (required by undici for streams).
-      ...(hasBody ? { duplex: "half" } : {}),
-      // Redirects, such as an OAuth callback's, are for the browser to follow.
-      redirect: "manual",
-      signal: request.signal,
-    } as RequestInit);
-  } catch (error) {
-    if (request.signal.aborted) {
-      // The browser went away; nobody reads this answer.
-      return errorResponse(499, "CLIENT_CLOSED_REQUEST", "The request was cancelled.");
+  function handle(req: IncomingMessage, res: ServerResponse, target: URL): void {
+    if (typeof base === "string" || typeof trustForwarded === "string") {
+      const { code, detail } = misconfiguration!;
+      log(`[proxy] ${detail}`);
+      // The body is not read; Node discards it once the answer is sent.
+      sendError(res, 500, code, MISCONFIGURED);
+      return;
     }
-    const code = failureCode(error) ?? "UNKNOWN";
-    log(`[proxy] ${request.method} ${target.href} failed: ${code} ${error instanceof Error ? error.message : String(error)}`);
-    const why = UNREACHABLE_CODES.has(code) ? "is not reachable" : "did not answer";
-    return errorResponse(
-      502,
-      "BACKEND_UNAVAILABLE",
-      `The server behind this site ${why} right now (${code}). Please try again in a moment.`,
-    );
+    const path = `${base.pathname.replace(/\/+$/, "")}${target.pathname}${target.search}`;
+
+    // The client's body goes through a stream of its own: when the backend
+    // answers early (a 413 while the upload is still running) undici destroys
+    // what it was reading from, and that must not be the client's connection.
+    let body: PassThrough | undefined;
+    if (hasBody(req)) {
+      body = new PassThrough();
+      body.on("error", () => {}); // The request's outcome is reported by request() below.
+      req.pipe(body);
+    }
+    const aborted = new AbortController();
+    const clientLeft = () => {
+      if (!res.writableFinished) aborted.abort();
+    };
+    res.once("close", clientLeft);
+    const describe = (error: unknown) => `${failureCode(error)} ${error instanceof Error ? error.message : String(error)}`;
+    const settled = () => {
+      res.off("close", clientLeft);
+      if (body === undefined) return;
+      // Whatever the client still uploads after the answer is read and
+      // dropped, so its keep-alive connection carries the next request.
+      req.unpipe(body);
+      body.destroy();
+      if (!req.readableEnded) req.resume();
+    };
+
+    dispatcher
+      .request({
+        origin: base.origin,
+        path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: requestHeaders(req, target.pathname, trustForwarded),
+        body,
+        signal: aborted.signal,
+      })
+      .then(
+        (upstream) => {
+          res.writeHead(upstream.statusCode, responseHeaders(upstream.headers));
+          pipeline(upstream.body, res, (error) => {
+            settled();
+            // The client leaving ends the pipeline too (a premature close of
+            // res); only the backend breaking off is worth a line in the log.
+            if (error && !aborted.signal.aborted && !isPrematureClose(error)) {
+              log(`[proxy] ${req.method} ${base.origin}${path} broke off: ${describe(error)}`);
+            }
+          });
+        },
+        (error: unknown) => {
+          settled();
+          if (aborted.signal.aborted) return; // The client went away; nobody reads an answer.
+          log(`[proxy] ${req.method} ${base.origin}${path} failed: ${describe(error)}`);
+          const code = failureCode(error);
+          const why = UNREACHABLE_CODES.has(code) ? "is not reachable" : "did not answer";
+          sendError(res, 502, "BACKEND_UNAVAILABLE", `The server behind this site ${why} right now (${code}). Please try again in a moment.`);
+        },
+      );
   }
 
-  const body = NULL_BODY_STATUSES.has(upstream.status) || request.method === "HEAD" ? null : upstream.body;
-  return new Response(body, {
-    status: upstream.status,
-    statusText: upstream.statusText,
-    headers: responseHeaders(upstream),
-  });
+  return { handle, close: () => dispatcher.close() };
 }

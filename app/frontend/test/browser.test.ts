@@ -19,6 +19,7 @@ import { after, before, describe, test } from "node:test";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
 import { FakeModel, type Behaviour } from "./support/fake-model";
+import { raw } from "./support/http";
 import { FRONTEND_DIR, networkAddress, startBackend, startFrontend, type Running } from "./support/processes";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -136,9 +137,15 @@ describe("where the browser tests run", () => {
 });
 
 describe("a person using the app in a browser", () => {
-  test("signs up, adds tasks by hand and by chat, completes one, signs out and back in and finds them", async () => {
+  test("signs up, adds tasks by hand and by chat, completes one, signs out and back in and finds them, with no console error", async () => {
     const page = await openPage();
     const account = newAccount();
+    // What a person would see in the developer tools: a missing icon, a failed request, a script error.
+    const consoleErrors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(`${message.text()} (${message.location().url})`);
+    });
+    page.on("pageerror", (error) => consoleErrors.push(`uncaught: ${error.message}`));
 
     await page.goto("/");
     await page.waitForURL((url) => url.pathname === "/sign-in");
@@ -200,6 +207,7 @@ describe("a person using the app in a browser", () => {
     await conversations.getByRole("button").first().click();
     await page.locator(".message.user", { hasText: "add buy milk" }).waitFor();
     await page.locator(".message.assistant").getByText("add_task").waitFor();
+    assert.deepEqual(consoleErrors, [], "the console stays free of errors on the main flow");
     await page.context().close();
   });
 
@@ -435,5 +443,49 @@ describe("when the assistant's model fails", () => {
     assert.equal(await conversationButtons(page).count(), 1);
     assert.equal(await conversationsOnTheBackend(page), 1);
     await page.context().close();
+  });
+});
+
+describe("the real backend's refusals, through the frontend", () => {
+  test("a body over the backend's limit gets its 413 while still uploading, and the connection carries the next request", { timeout: 60_000 }, async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let attempt = 1; attempt <= 3; attempt += 1) {
+        const size = 3 * 1024 * 1024;
+        const refused = await raw(frontend.url, "/api/auth/sign-in/email", {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": size, origin: frontend.url },
+          upload: size,
+          agent,
+        });
+        assert.equal(refused.status, 413, `attempt ${attempt}: ${refused.body}`);
+        assert.equal(JSON.parse(refused.body.toString()).error.code, "payload_too_large");
+        const next = await raw(frontend.url, "/api/auth/get-session", { agent });
+        assert.equal(next.status, 200, `attempt ${attempt}: the request after the 413`);
+        assert.equal(next.clientPort, refused.clientPort, `attempt ${attempt}: on the same connection`);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test("too many sign-in attempts get the backend's 429 with its Retry-After", async () => {
+    // The same e-mail every time: the limit counts per e-mail and address.
+    const email = `nobody.${Date.now()}@example.com`;
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let tries = 0; tries < 20 && !limited; tries += 1) {
+      const response = await fetch(`${frontend.url}/api/auth/sign-in/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: frontend.url },
+        body: JSON.stringify({ email, password: "not the password" }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) limited = response;
+      else await response.arrayBuffer();
+    }
+    assert.ok(limited, `no 429 after ${statuses.length} tries: ${statuses.join(", ")}`);
+    assert.match(limited.headers.get("retry-after") ?? "", /^\d+$/);
+    assert.equal(((await limited.json()) as { error: { code: string } }).error.code, "rate_limited");
   });
 });

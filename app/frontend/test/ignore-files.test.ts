@@ -15,7 +15,7 @@ import { FRONTEND_DIR } from "./support/processes";
 
 const SECRETS = [".env", ".env.production", ".env.local", ".env.production.local", "app/.env"];
 /** Files `npm run build` reads: excluding them would break the image, not protect it. */
-const NEEDED = ["package.json", "package-lock.json", "next.config.ts", "tsconfig.json", "proxy.ts", "app/page.tsx", "lib/api.ts", "scripts/assemble-standalone.mjs"];
+const NEEDED = ["package.json", "package-lock.json", "next.config.ts", "tsconfig.json", "server.ts", "app/page.tsx", "lib/api.ts", "scripts/assemble-standalone.mjs"];
 
 describe("files that hold secrets", () => {
   test("are left out of the Docker build context, and what the build needs is not", async () => {

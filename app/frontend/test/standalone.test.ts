@@ -9,16 +9,29 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 
+import { raw } from "./support/http";
 import { freePort, startFrontend, type Running } from "./support/processes";
 
 let upstream: http.Server;
 let frontend: Running;
 let seen: http.IncomingHttpHeaders = {};
 let finishStream: (() => void) | undefined;
+const TOO_LARGE = { error: { code: "payload_too_large", message: "The request body is larger than the 64 KiB limit" } };
 
 before(async () => {
   upstream = http.createServer((req, res) => {
     seen = req.headers;
+    if (req.url === "/api/too-large") {
+      // Refuses before reading the body, as the backend does past its limit.
+      res.writeHead(413, { "content-type": "application/json" });
+      res.end(JSON.stringify(TOO_LARGE));
+      return;
+    }
+    if (req.url === "/api/limited") {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": "42" });
+      res.end(JSON.stringify({ error: { code: "rate_limited", message: "Too many sign-in attempts" } }));
+      return;
+    }
     if (req.url === "/api/stream") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.write("first\n");
@@ -55,6 +68,18 @@ describe("the built frontend server", () => {
     assert.match(await response.text(), /<label[^>]*for="auth-email"/);
   });
 
+  test("serves the icons each page links to, and /favicon.ico for clients that ask without a link", async () => {
+    const page = await (await fetch(`${frontend.url}/sign-in`)).text();
+    const links = [...page.matchAll(/<link rel="(icon|apple-touch-icon)" href="([^"]+)"[^>]*>/g)].map((match) => ({ rel: match[1]!, href: match[2]! }));
+    assert.deepEqual([...new Set(links.map((link) => link.rel))].sort(), ["apple-touch-icon", "icon"], `links in the page: ${JSON.stringify(links)}`);
+    for (const href of [...links.map((link) => link.href), "/favicon.ico"]) {
+      const response = await fetch(new URL(href, frontend.url));
+      assert.equal(response.status, 200, href);
+      assert.match(response.headers.get("content-type") ?? "", /^image\//, href);
+      assert.ok((await response.arrayBuffer()).byteLength > 0, href);
+    }
+  });
+
   test("proxies /api/* with status, both Set-Cookie headers and the origin asked for", async () => {
     const response = await fetch(`${frontend.url}/api/missing?x=1`, { headers: { cookie: "session=abc" } });
     assert.equal(response.status, 404);
@@ -70,6 +95,30 @@ describe("the built frontend server", () => {
     assert.equal(seen["x-forwarded-host"], new URL(frontend.url).host);
     assert.equal(seen["x-forwarded-proto"], "http");
     assert.equal(seen["x-forwarded-for"], "127.0.0.1");
+  });
+
+  test("passes a 413 answered while the body is still uploading, and the connection carries the next request", { timeout: 30_000 }, async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let attempt = 1; attempt <= 3; attempt += 1) {
+        const size = 3 * 1024 * 1024;
+        const refused = await raw(frontend.url, "/api/too-large", { method: "POST", headers: { "content-length": size }, upload: size, agent });
+        assert.equal(refused.status, 413, `attempt ${attempt}: ${refused.body}`);
+        assert.deepEqual(JSON.parse(refused.body.toString()), TOO_LARGE);
+        const next = await raw(frontend.url, "/api/missing", { agent });
+        assert.equal(next.status, 404, `attempt ${attempt}: the request after the 413`);
+        assert.equal(next.clientPort, refused.clientPort, `attempt ${attempt}: on the same connection`);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test("passes a 429 through with its Retry-After", async () => {
+    const response = await fetch(`${frontend.url}/api/limited`);
+    assert.equal(response.status, 429);
+    assert.equal(response.headers.get("retry-after"), "42");
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, "rate_limited");
   });
 
   test("streams a response through before the backend has finished it", { timeout: 20_000 }, async () => {
@@ -96,13 +145,7 @@ const FORGED = {
 
 /** A request's path as sent, unnormalised (fetch() would resolve dot segments itself). */
 async function rawGet(base: string, path: string, headers: Record<string, string>): Promise<number> {
-  const { hostname, port } = new URL(base);
-  const request = http.request({ host: hostname, port, path, headers });
-  request.end();
-  const [response] = (await once(request, "response")) as [http.IncomingMessage];
-  response.resume();
-  await once(response, "end");
-  return response.statusCode!;
+  return (await raw(base, path, { headers })).status;
 }
 
 /** The paths Better Auth's routes answer, where the backend reads the client's address and origin. */
