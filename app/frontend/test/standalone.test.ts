@@ -133,6 +133,39 @@ describe("the built frontend server", () => {
   });
 });
 
+describe("the built frontend server on SIGTERM", () => {
+  test("stops taking connections, finishes the answer in flight, then exits 0", { timeout: 30_000 }, async () => {
+    const backendUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const leaving = await startFrontend({ backendUrl });
+    try {
+      const response = await fetch(`${leaving.url}/api/stream`);
+      const reader = response.body!.getReader();
+      assert.equal(new TextDecoder().decode((await reader.read()).value), "first\n");
+      const exited = once(leaving.process, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+      leaving.process.kill("SIGTERM");
+      // A new connection is refused while the stream is still open.
+      let refused = false;
+      for (let tries = 0; tries < 50 && !refused; tries += 1) {
+        refused = await fetch(`${leaving.url}/health`).then(
+          () => false,
+          () => true,
+        );
+        if (!refused) await new Promise((done) => setTimeout(done, 100));
+      }
+      assert.ok(refused, "the server still took new connections after SIGTERM");
+      assert.equal(leaving.process.exitCode, null, "it left before the answer in flight was finished");
+      finishStream!();
+      let rest = "";
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+      assert.equal(rest, "second\n");
+      assert.deepEqual(await exited, [0, null]);
+      assert.match(leaving.output(), /SIGTERM: finishing the requests in flight/);
+    } finally {
+      await leaving.stop();
+    }
+  });
+});
+
 /** Headers a client that connects directly might send to pass itself off as another origin. */
 const FORGED = {
   "x-forwarded-host": "evil.example",
