@@ -142,7 +142,7 @@ function withSecurityHeaders(headers: OutgoingHeaders): OutgoingHeaders {
 }
 
 /** Answers in the API's one error shape, `{ error: { code, message } }`, with the headers every answer carries. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   res.writeHead(
     status,
@@ -205,6 +205,10 @@ function failureCode(error: unknown): string {
   return code === undefined ? "UNKNOWN" : String(code);
 }
 
+function describeError(error: unknown): string {
+  return `${failureCode(error)} ${error instanceof Error ? error.message : String(error)}`;
+}
+
 function isPrematureClose(error: unknown): boolean {
   return failureCode(error) === "ERR_STREAM_PREMATURE_CLOSE";
 }
@@ -232,23 +236,26 @@ export function createBackendProxy(options: ProxyOptions, dispatcher: Dispatcher
   const log = options.log ?? ((message: string) => console.error(message));
   const base = parseBackendUrl(options.backendUrl);
   const trustForwarded = parseTrustForwardedHeaders(options.trustForwardedHeaders);
-  const misconfiguration =
-    typeof base === "string"
-      ? { code: "BACKEND_URL_INVALID", detail: base }
-      : typeof trustForwarded === "string"
-        ? { code: "TRUST_FORWARDED_HEADERS_INVALID", detail: trustForwarded }
-        : undefined;
-  if (misconfiguration) log(`[proxy] ${misconfiguration.detail}`);
+  if (typeof base === "string" || typeof trustForwarded === "string") {
+    const [code, detail] =
+      typeof base === "string" ? ["BACKEND_URL_INVALID", base] : ["TRUST_FORWARDED_HEADERS_INVALID", String(trustForwarded)];
+    log(`[proxy] ${detail}`);
+    return {
+      handle(_req, res) {
+        log(`[proxy] ${detail}`);
+        // The body is not read; Node discards it once the answer is sent.
+        sendError(res, 500, code, MISCONFIGURED);
+      },
+      close: () => dispatcher.close(),
+    };
+  }
+
+  const { origin } = base;
+  const prefix = base.pathname.replace(/\/+$/, "");
+  const trusted = trustForwarded;
 
   function handle(req: IncomingMessage, res: ServerResponse, target: URL): void {
-    if (typeof base === "string" || typeof trustForwarded === "string") {
-      const { code, detail } = misconfiguration!;
-      log(`[proxy] ${detail}`);
-      // The body is not read; Node discards it once the answer is sent.
-      sendError(res, 500, code, MISCONFIGURED);
-      return;
-    }
-    const path = `${base.pathname.replace(/\/+$/, "")}${target.pathname}${target.search}`;
+    const path = `${prefix}${target.pathname}${target.search}`;
 
     // The client's body goes through a stream of its own: when the backend
     // answers early (a 413 while the upload is still running) undici destroys
@@ -264,7 +271,6 @@ export function createBackendProxy(options: ProxyOptions, dispatcher: Dispatcher
       if (!res.writableFinished) aborted.abort();
     };
     res.once("close", clientLeft);
-    const describe = (error: unknown) => `${failureCode(error)} ${error instanceof Error ? error.message : String(error)}`;
     const settled = () => {
       res.off("close", clientLeft);
       if (body === undefined) return;
@@ -277,10 +283,10 @@ export function createBackendProxy(options: ProxyOptions, dispatcher: Dispatcher
 
     dispatcher
       .request({
-        origin: base.origin,
+        origin,
         path,
         method: req.method as Dispatcher.HttpMethod,
-        headers: requestHeaders(req, target.pathname, trustForwarded),
+        headers: requestHeaders(req, target.pathname, trusted),
         body,
         signal: aborted.signal,
       })
@@ -292,14 +298,14 @@ export function createBackendProxy(options: ProxyOptions, dispatcher: Dispatcher
             // The client leaving ends the pipeline too (a premature close of
             // res); only the backend breaking off is worth a line in the log.
             if (error && !aborted.signal.aborted && !isPrematureClose(error)) {
-              log(`[proxy] ${req.method} ${base.origin}${path} broke off: ${describe(error)}`);
+              log(`[proxy] ${req.method} ${origin}${path} broke off: ${describeError(error)}`);
             }
           });
         },
         (error: unknown) => {
           settled();
           if (aborted.signal.aborted) return; // The client went away; nobody reads an answer.
-          log(`[proxy] ${req.method} ${base.origin}${path} failed: ${describe(error)}`);
+          log(`[proxy] ${req.method} ${origin}${path} failed: ${describeError(error)}`);
           const code = failureCode(error);
           const why = UNREACHABLE_CODES.has(code) ? "is not reachable" : "did not answer";
           sendError(res, 502, "BACKEND_UNAVAILABLE", `The server behind this site ${why} right now (${code}). Please try again in a moment.`);

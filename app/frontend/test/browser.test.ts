@@ -19,7 +19,7 @@ import { after, before, describe, test } from "node:test";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
 import { FakeModel, type Behaviour } from "./support/fake-model";
-import { raw } from "./support/http";
+import { uploadThenNext } from "./support/http";
 import { FRONTEND_DIR, networkAddress, startBackend, startFrontend, type Running } from "./support/processes";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -448,24 +448,15 @@ describe("when the assistant's model fails", () => {
 
 describe("the real backend's refusals, through the frontend", () => {
   test("a body over the backend's limit gets its 413 while still uploading, and the connection carries the next request", { timeout: 60_000 }, async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    try {
-      for (let attempt = 1; attempt <= 3; attempt += 1) {
-        const size = 3 * 1024 * 1024;
-        const refused = await raw(frontend.url, "/api/auth/sign-in/email", {
-          method: "POST",
-          headers: { "content-type": "application/json", "content-length": size, origin: frontend.url },
-          upload: size,
-          agent,
-        });
-        assert.equal(refused.status, 413, `attempt ${attempt}: ${refused.body}`);
-        assert.equal(JSON.parse(refused.body.toString()).error.code, "payload_too_large");
-        const next = await raw(frontend.url, "/api/auth/get-session", { agent });
-        assert.equal(next.status, 200, `attempt ${attempt}: the request after the 413`);
-        assert.equal(next.clientPort, refused.clientPort, `attempt ${attempt}: on the same connection`);
-      }
-    } finally {
-      agent.destroy();
+    const attempts = await uploadThenNext(frontend.url, "/api/auth/sign-in/email", {
+      size: 3 * 1024 * 1024,
+      headers: { origin: frontend.url },
+      next: { path: "/api/auth/get-session" },
+    });
+    for (const [index, { refused, next }] of attempts.entries()) {
+      assert.equal(refused.status, 413, `attempt ${index + 1}: ${refused.body}`);
+      assert.equal(JSON.parse(refused.body.toString()).error.code, "payload_too_large");
+      assert.equal(next.status, 200, `attempt ${index + 1}: the request after the 413`);
     }
   });
 

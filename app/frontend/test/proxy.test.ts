@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 
-import { raw } from "./support/http";
+import { raw, uploadThenNext } from "./support/http";
 import { createBackendProxy, DEFAULT_BACKEND_URL, parseBackendUrl, parseTarget, parseTrustForwardedHeaders } from "../lib/backend-proxy";
 
 /** What the stand-in backend saw of the last request. */
@@ -306,24 +306,12 @@ describe("proxying to the backend", () => {
 describe("an answer that comes while the client is still uploading", () => {
   for (const path of ["/api/too-large", "/api/too-large-then-reset"]) {
     test(`reaches the client whole, and its connection carries the next request (${path})`, { timeout: 20_000 }, async () => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        for (let attempt = 1; attempt <= 3; attempt += 1) {
-          const refused = await raw(proxied.url, path, {
-            method: "POST",
-            headers: { "content-type": "application/json", "content-length": 3 * 1024 * 1024 },
-            upload: 3 * 1024 * 1024,
-            agent,
-          });
-          assert.equal(refused.status, 413, `attempt ${attempt}: ${refused.body}; the proxy logged: ${proxied.logged.at(-1)}`);
-          assert.deepEqual(JSON.parse(refused.body.toString()), TOO_LARGE);
-          assert.notEqual(refused.headers.connection, "close", `attempt ${attempt}: the proxy gave up the client's connection`);
-          const next = await raw(proxied.url, "/api/echo", { method: "POST", headers: { "content-type": "text/plain" }, agent, upload: 0 });
-          assert.equal(next.status, 201, `attempt ${attempt}: the request after the 413`);
-          assert.equal(next.clientPort, refused.clientPort, `attempt ${attempt}: the same connection`);
-        }
-      } finally {
-        agent.destroy();
+      const attempts = await uploadThenNext(proxied.url, path, { size: 3 * 1024 * 1024, next: { path: "/api/echo", method: "POST" } });
+      for (const [index, { refused, next }] of attempts.entries()) {
+        assert.equal(refused.status, 413, `attempt ${index + 1}: ${refused.body}; the proxy logged: ${proxied.logged.at(-1)}`);
+        assert.deepEqual(JSON.parse(refused.body.toString()), TOO_LARGE);
+        assert.notEqual(refused.headers.connection, "close", `attempt ${index + 1}: the proxy gave up the client's connection`);
+        assert.equal(next.status, 201, `attempt ${index + 1}: the request after the 413`);
       }
     });
   }
@@ -416,16 +404,9 @@ describe("when the backend cannot be used", () => {
       assert.match(lonely.logged.join("\n"), new RegExp(`127\\.0\\.0\\.1:${port}/api/tasks`));
       assert.doesNotMatch(body.error.message, new RegExp(String(port)));
       // A client that was uploading gets the same answer, and its connection stays usable.
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        const upload = await raw(lonely.url, "/api/tasks", { method: "POST", headers: { "content-length": 1024 * 1024 }, upload: 1024 * 1024, agent });
-        assert.equal(upload.status, 502);
-        const again = await raw(lonely.url, "/api/tasks", { agent });
-        assert.equal(again.status, 502);
-        assert.equal(again.clientPort, upload.clientPort);
-      } finally {
-        agent.destroy();
-      }
+      const [{ refused, next }] = await uploadThenNext(lonely.url, "/api/tasks", { size: 1024 * 1024, next: { path: "/api/tasks" }, attempts: 1 });
+      assert.equal(refused.status, 502);
+      assert.equal(next.status, 502);
     } finally {
       await lonely.close();
     }

@@ -9,7 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 
-import { raw } from "./support/http";
+import { raw, uploadThenNext } from "./support/http";
 import { freePort, startFrontend, type Running } from "./support/processes";
 
 let upstream: http.Server;
@@ -98,19 +98,11 @@ describe("the built frontend server", () => {
   });
 
   test("passes a 413 answered while the body is still uploading, and the connection carries the next request", { timeout: 30_000 }, async () => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    try {
-      for (let attempt = 1; attempt <= 3; attempt += 1) {
-        const size = 3 * 1024 * 1024;
-        const refused = await raw(frontend.url, "/api/too-large", { method: "POST", headers: { "content-length": size }, upload: size, agent });
-        assert.equal(refused.status, 413, `attempt ${attempt}: ${refused.body}`);
-        assert.deepEqual(JSON.parse(refused.body.toString()), TOO_LARGE);
-        const next = await raw(frontend.url, "/api/missing", { agent });
-        assert.equal(next.status, 404, `attempt ${attempt}: the request after the 413`);
-        assert.equal(next.clientPort, refused.clientPort, `attempt ${attempt}: on the same connection`);
-      }
-    } finally {
-      agent.destroy();
+    const attempts = await uploadThenNext(frontend.url, "/api/too-large", { size: 3 * 1024 * 1024, next: { path: "/api/missing" } });
+    for (const [index, { refused, next }] of attempts.entries()) {
+      assert.equal(refused.status, 413, `attempt ${index + 1}: ${refused.body}`);
+      assert.deepEqual(JSON.parse(refused.body.toString()), TOO_LARGE);
+      assert.equal(next.status, 404, `attempt ${index + 1}: the request after the 413`);
     }
   });
 

@@ -36,3 +36,42 @@ export function raw(base: string, path: string, options: { method?: string; head
     pump();
   });
 }
+
+export interface UploadThenNext {
+  /** The answer to the upload. */
+  readonly refused: RawAnswer;
+  /** The answer to the request sent after it. */
+  readonly next: RawAnswer;
+}
+
+/**
+ * Uploads `size` bytes to `path` and then sends `next` on the same keep-alive
+ * connection, `attempts` times over (the failure it guards against was a race,
+ * so one try proves little). Fails when the next request needed a new connection.
+ */
+export async function uploadThenNext(
+  base: string,
+  path: string,
+  options: { size: number; headers?: http.OutgoingHttpHeaders; next: { path: string; method?: string }; attempts?: number },
+): Promise<UploadThenNext[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const results: UploadThenNext[] = [];
+  try {
+    for (let attempt = 1; attempt <= (options.attempts ?? 3); attempt += 1) {
+      const refused = await raw(base, path, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...options.headers, "content-length": options.size },
+        upload: options.size,
+        agent,
+      });
+      const next = await raw(base, options.next.path, { method: options.next.method, agent });
+      if (next.clientPort !== refused.clientPort) {
+        throw new Error(`attempt ${attempt}: after the answer ${refused.status} to the upload, the next request needed a new connection`);
+      }
+      results.push({ refused, next });
+    }
+  } finally {
+    agent.destroy();
+  }
+  return results;
+}
